@@ -72,14 +72,15 @@ class Validator(Feature):
     def on_attach(self, fgraph):
         if hasattr(fgraph, "validate"):
             raise AlreadyThere("Validator is already attached")
-        fgraph.validate = lambda: self.validate(fgraph)
+        fgraph.validate = lambda: self.validate_graph(fgraph)
         fgraph.consistent = lambda: self.consistent(fgraph)
 
     def on_detach(self, fgraph):
         del fgraph.validate
         del fgraph.consistent
 
-    def validate(self, fgraph) -> bool:
+    def validate_graph(self, fgraph) -> bool:
+        """Run every feature's ``validate(fgraph)`` hook; one may raise InconsistencyError."""
         fgraph.execute_callbacks("validate")
         return True
 
