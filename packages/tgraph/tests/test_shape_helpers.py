@@ -70,14 +70,17 @@ def _weights(rng, outs, vals):
 
 
 def check_node_grad(build: Callable, values: list, rng, wrt: Sequence[int] | None = None,
-                    rtol: float = 1e-5, atol: float = 1e-7) -> None:
+                    rtol: float = 1e-5, atol: float = 1e-7,
+                    bcasts: Sequence[Sequence[bool] | None] | None = None) -> None:
     """The gradient returned by the op's ``L_op`` matches finite differences.
 
     ``build(*variables)`` makes one node (its output, or a list of outputs) from float64
-    variables shaped like ``values``; ``wrt`` picks the values to differentiate (all).
+    variables shaped like ``values`` (with the broadcast patterns ``bcasts``, default none);
+    ``wrt`` picks the values to differentiate (all).
     """
     values = [np.asarray(v, dtype="float64") for v in values]
-    variables = [ftensor(v.ndim) for v in values]
+    bcasts = bcasts or [None] * len(values)
+    variables = [ftensor(v.ndim, bcast=b) for v, b in zip(values, bcasts)]
     out = build(*variables)
     outs = list(out) if isinstance(out, list | tuple) else [out]
     node = outs[0].owner
