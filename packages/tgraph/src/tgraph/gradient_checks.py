@@ -155,6 +155,17 @@ def verify_grad(fun: Callable, pt: Sequence[Any], n_tests: int = 2, rng: Any = N
         raise TypeError("verify_grad: rng must be a numpy.random.RandomState or Generator "
                         "(the random projection of the output is drawn from it)")
 
+    try:
+        _check_against_finite_differences(fun, pt, n_tests, rng, eps, out_type, abs_tol,
+                                          rel_tol, cast_to_output_type)
+    except Exception as exc:
+        _add_context(exc, f"verify_grad: inputs {pt!r}, eps={eps}, out_type={out_type}")
+        raise
+
+
+def _check_against_finite_differences(fun, pt, n_tests, rng, eps, out_type, abs_tol, rel_tol,
+                                      cast_to_output_type) -> None:
+    """The body of verify_grad once its arguments are checked."""
     inputs = [TensorType(p.dtype, [s == 1 for s in p.shape])(f"input {i}")
               for i, p in enumerate(pt)]
     output = fun(*inputs)
@@ -182,20 +193,16 @@ def verify_grad(fun: Callable, pt: Sequence[Any], n_tests: int = 2, rng: Any = N
         return evaluate([cost], dict(zip(inputs, values)))[0]
 
     for test_num in range(n_tests):
-        try:
-            num = numeric_grad(cost_fn, [p.copy() for p in pt], eps, out_type)
-            analytic = evaluate(symbolic, dict(zip(inputs, (p.copy() for p in pt))))
-            arg, pos, abs_err, rel_err = num.max_err(analytic, abs_tol, rel_tol)
-            if abs_err > abs_tol and rel_err > rel_tol:
-                a = np.asarray(analytic[arg])
-                raise GradientError(arg, pos, a.shape, a.reshape(-1)[pos],
-                                    np.asarray(num.gf[arg]).reshape(-1)[pos], abs_err, rel_err,
-                                    abs_tol, rel_tol, arg_name=inputs[arg].name)
-            if test_num < n_tests - 1:
-                u.set_value(projection(), borrow=True)
-        except Exception as exc:
-            _add_context(exc, f"verify_grad: inputs {pt!r}, eps={eps}, out_type={out_type}")
-            raise
+        num = numeric_grad(cost_fn, [p.copy() for p in pt], eps, out_type)
+        analytic = evaluate(symbolic, dict(zip(inputs, (p.copy() for p in pt))))
+        arg, pos, abs_err, rel_err = num.max_err(analytic, abs_tol, rel_tol)
+        if abs_err > abs_tol and rel_err > rel_tol:
+            a = np.asarray(analytic[arg])
+            raise GradientError(arg, pos, a.shape, a.reshape(-1)[pos],
+                                np.asarray(num.gf[arg]).reshape(-1)[pos], abs_err, rel_err,
+                                abs_tol, rel_tol, arg_name=inputs[arg].name)
+        if test_num < n_tests - 1:
+            u.set_value(projection(), borrow=True)
 
 
 def _add_context(exc: Exception, note: str) -> None:
