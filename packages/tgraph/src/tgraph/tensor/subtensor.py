@@ -459,8 +459,10 @@ def _expand_ellipsis(x, args: tuple, kinds: list) -> tuple[list, list]:
     return args, kinds
 
 
-def _empty_as_int64(a):
-    """An empty list or array index selects nothing: make it int64, not float64."""
+def _normalize_entry(a):
+    """0-d integer arrays are integers; an empty list or array index is int64 (not float64)."""
+    if isinstance(a, np.ndarray) and a.ndim == 0 and a.dtype.kind in "iu":
+        return int(a)
     if isinstance(a, list | tuple | np.ndarray) and np.size(a) == 0:
         if not (isinstance(a, np.ndarray) and a.dtype == bool):
             return np.asarray(a, dtype="int64")
@@ -474,7 +476,7 @@ def get_item(x, index):
         index = tuple(index)  # Theano (and old NumPy) read such a list as a tuple
     elif not isinstance(index, tuple):
         index = (index,)
-    index = tuple(_empty_as_int64(a) for a in index)
+    index = tuple(_normalize_entry(a) for a in index)
     kinds = [_classify(a) for a in index]
     args, kinds = _expand_ellipsis(x, index, kinds)
 
