@@ -56,7 +56,7 @@ def read(config: tconfig.Config, name: str) -> object:
 
 def test_package_imports_and_exports_version() -> None:
     assert tlink.__version__ == __version__
-    assert tlink.__all__ == ["__version__"]
+    assert "__version__" in tlink.__all__
 
 
 @pytest.mark.parametrize("name", sorted([*FLAGS, *LAZY_FLAGS]))

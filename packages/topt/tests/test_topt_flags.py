@@ -44,7 +44,7 @@ def read(config: tconfig.Config, name: str) -> object:
 
 def test_package_imports_and_exports_version() -> None:
     assert topt.__version__ == __version__
-    assert topt.__all__ == ["__version__"]
+    assert "__version__" in topt.__all__
 
 
 @pytest.mark.parametrize("name", sorted(FLAGS))
