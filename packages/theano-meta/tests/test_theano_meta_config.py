@@ -261,17 +261,50 @@ def test_configparser_reports_what_the_user_set(tmp_path: Path) -> None:
     ]
 
 
-def test_tensor_placeholder_is_a_one_line_error(tmp_path: Path) -> None:
-    # Blocking tgraph.tensor shows what a user sees while the tensor library is absent.
+def test_missing_module_is_a_one_line_error(tmp_path: Path) -> None:
     proc = run_python(
         """
-        import sys
-        sys.modules["tgraph.tensor"] = None
-        import theano
-        import theano.tensor as T
+        from theano._missing import require
+        require("tgraph.no_such_module", provides="theano.something")
         """,
         tmp_path,
     )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "NotYetImplementedError: theano.something is not implemented yet in this Theano "
+        "rebuild: it will be served by tgraph.no_such_module, which does not provide it yet."
+    ]
+
+
+def test_error_inside_the_serving_module_is_not_hidden(tmp_path: Path) -> None:
+    (tmp_path / "brokenmod.py").write_text("import no_such_dependency_xyz\n")
+    proc = run_python(
+        """
+        import sys
+        sys.path.insert(0, ".")
+        from theano._missing import require
+        require("brokenmod", provides="theano.something")
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr
+    assert "ModuleNotFoundError: No module named 'no_such_dependency_xyz'" in proc.stderr
+
+
+# A None entry in sys.modules makes `import tgraph.tensor` fail as if it did not exist; it is
+# set after `import theano` because the other packages use tgraph.tensor themselves.
+_WITHOUT_TGRAPH_TENSOR = """
+    import sys
+    import theano
+    sys.modules.pop("theano.tensor", None)
+    sys.modules["tgraph.tensor"] = None
+"""
+
+
+def test_tensor_placeholder_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_python(_WITHOUT_TGRAPH_TENSOR + "    import theano.tensor as T\n", tmp_path)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
@@ -281,18 +314,13 @@ def test_tensor_placeholder_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_tensor_placeholder_error_can_be_caught(tmp_path: Path) -> None:
-    proc = run_python(
-        """
-        import sys
-        sys.modules["tgraph.tensor"] = None
-        try:
-            import theano.tensor
-        except NotImplementedError as exc:
-            print(type(exc).__name__)
-        raise SystemExit(0)
-        """,
-        tmp_path,
-    )
+    code = """
+    try:
+        import theano.tensor
+    except NotImplementedError as exc:
+        print(type(exc).__name__)
+    """
+    proc = run_python(_WITHOUT_TGRAPH_TENSOR + code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "NotYetImplementedError"
 
