@@ -66,7 +66,8 @@ def prod(input: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False
 
 
 def max_and_argmax(a: Any, axis: Any = None, keepdims: bool = False) -> list[Variable]:
-    """``[max, argmax]`` over ``axis`` (None: all axes, the argmax indexing them flattened)."""
+    """``[max, argmax]`` over ``axis`` (None or empty: all axes; the argmax indexes the
+    reduced axes flattened in C order)."""
     a = as_tensor_variable(a)
     axes = check_and_normalize_axes(a, axis)
     if not axes:
@@ -79,15 +80,14 @@ def max_and_argmax(a: Any, axis: Any = None, keepdims: bool = False) -> list[Var
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    """Maximum over ``axis`` (output 0 of MaxAndArgmax, as in Theano 1.0)."""
-    x = as_tensor_variable(x)
-    return _keep(x, max_and_argmax(x, axis)[0], axis, keepdims)
+    """Maximum over ``axis`` (output 0 of MaxAndArgmax, as in Theano 1.0, where an empty
+    ``axis`` also means all axes)."""
+    return max_and_argmax(x, axis, keepdims)[0]
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    """Position of the maximum over ``axis`` (int64)."""
-    x = as_tensor_variable(x)
-    return _keep(x, max_and_argmax(x, axis)[1], axis, keepdims)
+    """Position of the maximum over ``axis`` (int64; the reduced axes flattened in C order)."""
+    return max_and_argmax(x, axis, keepdims)[1]
 
 
 def _reversed_order(x: Variable, fn_name: str) -> Variable:
@@ -148,6 +148,11 @@ def _axes_list(x: Variable, axis: Any) -> list[int]:
     return check_and_normalize_axes(x, axis)
 
 
+def _count_dtype(s: Variable) -> str:
+    """The float dtype element counts are cast to before dividing ``s`` (Theano's mean)."""
+    return "float32" if s.type.dtype in ("float16", "float32", "complex64") else "float64"
+
+
 def _count(x: Variable, i: int, dtype: str) -> Variable:
     return cast(shape_i(x, i), dtype)
 
@@ -173,7 +178,7 @@ def mean(input: Any, axis: Any = None, dtype: Any = None, op: bool = False,
     if dtype is None and x.type.dtype == "float16":
         sum_dtype = "float32"  # float16 overflows too easily
     s = sum(x, axis=axis, dtype=sum_dtype, keepdims=keepdims, acc_dtype=acc_dtype)
-    count_dtype = "float32" if s.type.dtype in ("float16", "float32", "complex64") else "float64"
+    count_dtype = _count_dtype(s)
     for i in _axes_list(x, axis):
         s = true_div(s, _count(x, i, count_dtype))
     if s.type.dtype != count_dtype and s.type.dtype.startswith(("int", "uint", "bool")):
@@ -186,8 +191,13 @@ def mean(input: Any, axis: Any = None, dtype: Any = None, op: bool = False,
 
 def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
         corrected: bool = False) -> Variable:
-    """Variance over ``axis`` by the two-pass algorithm; ``ddof`` degrees of freedom;
-    ``corrected=True`` subtracts the rounding error term (corrected two-pass)."""
+    """Variance over ``axis`` by the two-pass algorithm; ``ddof`` delta degrees of freedom;
+    ``corrected=True`` subtracts the rounding-error term (the corrected two-pass algorithm).
+
+    With ``ddof`` over several axes the divisor is ``N - ddof`` with N the number of
+    reduced elements (NumPy's); Theano 1.0 divided by the product of ``n_i - ddof``. The
+    count is cast as in :func:`mean`, so a float32 variance stays float32 with ``ddof`` too.
+    """
     if isinstance(ddof, bool):
         raise ValueError(
             "var: ddof got a bool; the signature is var(input, axis=None, ddof=0, "
@@ -200,20 +210,26 @@ def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
     if ddof == 0:
         v = mean(pow(centered, two), axes, keepdims=keepdims)
     else:
-        v = sum(pow(centered, two), axis=axes, keepdims=keepdims)
-        for i in axes:
-            v = true_div(v, sub(shape_i(x, i), ddof))
+        ss = sum(pow(centered, two), axis=axes, keepdims=keepdims)
+        n = cast(_n_elements(x, axes), _count_dtype(ss))
+        v = true_div(ss, sub(n, ddof))
     if corrected:
         if ddof == 0:
             error = sqr(mean(centered, axes, keepdims=keepdims))
         else:
-            error = sqr(sum(centered, axis=axes, keepdims=keepdims))
-            for i in axes:
-                n = shape_i(x, i)
-                error = true_div(error, mul(sub(n, ddof), n))
+            error = true_div(sqr(sum(centered, axis=axes, keepdims=keepdims)),
+                             mul(sub(n, ddof), n))
         v = sub(v, error)
     v.name = "var"
     return v
+
+
+def _n_elements(x: Variable, axes: list[int]) -> Variable:
+    """The number of elements over ``axes`` (an int64 scalar)."""
+    n = constant(1, dtype="int64")
+    for i in axes:
+        n = mul(n, shape_i(x, i))
+    return n
 
 
 def std(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,

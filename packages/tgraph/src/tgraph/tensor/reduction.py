@@ -26,6 +26,7 @@ from tgraph.scalar.arith import add as s_add
 from tgraph.scalar.arith import maximum as s_maximum
 from tgraph.scalar.arith import minimum as s_minimum
 from tgraph.scalar.arith import mul as s_mul
+from tgraph.scalar.arith import sub as s_sub
 from tgraph.scalar.arith import switch as s_switch
 from tgraph.scalar.arith import true_div as s_true_div
 from tgraph.scalar.compare import and_ as s_and
@@ -44,6 +45,7 @@ _mul = Elemwise(s_mul)
 _div = Elemwise(s_true_div)
 _switch = Elemwise(s_switch)
 _and = Elemwise(s_and)
+_sub = Elemwise(s_sub)
 _second = Elemwise(s_second)
 
 
@@ -64,8 +66,10 @@ def _axis_tuple(axis: typing.Any) -> tuple[int, ...] | None:
     if isinstance(axis, int | np.integer) and not isinstance(axis, bool):
         return (int(axis),)
     try:
+        if isinstance(axis, str | bytes):
+            raise TypeError(axis)
         items = [int(a) for a in axis]
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TypeError(
             f"the reduction axis must be None, an int or a sequence of ints, got {axis!r}"
         ) from exc
@@ -424,11 +428,12 @@ class Prod(CAReduceDtype):
     """Product over ``axis`` (dtypes as Sum).
 
     Gradient: with no zero in a group, d prod / d x_i = prod / x_i. With zeros Theano 1.0
-    used a special op; we use the equivalent closed form: the product of the group with
-    its zeros replaced by 1 (``p1``) gives ``p1 / x_i`` for zero-free groups, ``p1`` at the
-    only zero of a group with exactly one, and 0 elsewhere. Dividing only by the
-    zero-free ``x`` keeps second derivatives finite. ``no_zeros_in_input=True`` promises no
-    zeros and uses ``prod / x``.
+    used a special op (ProdWithoutZeros) and refused second derivatives; we use a closed
+    form: with ``p1`` the product of the group with its zeros replaced by 1, the gradient
+    is ``p1 / x_i`` in zero-free groups, ``p1`` at the only zero of a group with one zero,
+    and 0 elsewhere. Terms equal to 0 but carrying the zeros' own values keep the second
+    derivative exact too, and only zero-free values are ever divided by.
+    ``no_zeros_in_input=True`` promises no zeros and uses ``prod / x``.
     """
 
     __props__ = ("axis", "dtype", "acc_dtype", "no_zeros_in_input")
@@ -456,16 +461,24 @@ class Prod(CAReduceDtype):
         if self.no_zeros_in_input:
             out_pad = DimShuffle(outputs[0].type.broadcastable, pattern)(outputs[0])
             return [_div(_mul(gz_pad, out_pad), x)]
+        dtype = outputs[0].type.dtype
         is_zero = _eq(x, constant(0, dtype=x.type.dtype))
         x_safe = _switch(is_zero, constant(1, dtype=x.type.dtype), x)
-        p1 = Prod(axis=axes, dtype=outputs[0].type.dtype, no_zeros_in_input=True)(x_safe)
+        p1 = Prod(axis=axes, dtype=dtype, no_zeros_in_input=True)(x_safe)
         p1_pad = DimShuffle(p1.type.broadcastable, pattern)(p1)
         n_zeros = Sum(axis=axes)(is_zero)
         nz_pad = DimShuffle(n_zeros.type.broadcastable, pattern)(n_zeros)
-        zero = constant(0, dtype=p1.type.dtype)
-        no_zero_group = _eq(nz_pad, 0)
-        lone_zero = _and(_eq(nz_pad, 1), is_zero)
-        local = _switch(no_zero_group, _div(p1_pad, x_safe), _switch(lone_zero, p1_pad, zero))
+        # zs is 0 but has derivative 1 with respect to each zero of its group: it keeps the
+        # second derivative right where a factor of the product is 0.
+        zs = Sum(axis=axes, dtype=dtype)(_mul(x, is_zero))
+        zs_pad = DimShuffle(zs.type.broadcastable, pattern)(zs)
+        zero = constant(0, dtype=dtype)
+        one_zero = _switch(is_zero, p1_pad, _div(_mul(zs_pad, p1_pad), x_safe))
+        two_zeros = _switch(is_zero, _mul(_sub(zs_pad, x), p1_pad), zero)
+        local = _switch(
+            _eq(nz_pad, 0), _div(p1_pad, x_safe),
+            _switch(_eq(nz_pad, 1), one_zero, _switch(_eq(nz_pad, 2), two_zeros, zero)),
+        )
         return [_mul(gz_pad, local)]
 
 
