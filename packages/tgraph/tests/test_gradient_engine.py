@@ -17,6 +17,7 @@ from tgraph.gradient import (
     NullType,
     NullTypeGradError,
     disconnected_type,
+    format_as,
     grad,
     grad_not_implemented,
     grad_undefined,
@@ -590,3 +591,37 @@ def test_gradient_on_an_input_the_pattern_disconnects_is_refused():
     with pytest.raises(TypeError, match="input 1, which its connection_pattern says is "
                                         "disconnected"):
         grad(Sum()(Lying()(x, y)), x)
+
+
+def test_disconnected_input_is_reported_before_any_op_gradient_is_built():
+    x, y = vec("x"), vec("y")
+    cost = Sum()(Opaque("missing")(x))
+    with pytest.raises(DisconnectedInputError, match="input 1 'y'"):
+        grad(cost, [x, y])
+
+
+def test_unnamed_inputs_are_described_by_type():
+    x = vec()
+    with pytest.raises(DisconnectedInputError, match=r"input 0 \(unnamed TensorType"):
+        grad(Sum()(vec("other")), x)
+
+
+@pytest.mark.parametrize(
+    ("use_list", "use_tuple", "outputs", "expected"),
+    [
+        (True, False, 1, [1]),
+        (False, True, [1, 2], (1, 2)),
+        (False, False, [1], 1),
+        (False, False, 1, 1),
+        (True, False, (1, 2), [1, 2]),
+    ],
+)
+def test_format_as(use_list, use_tuple, outputs, expected):
+    assert format_as(use_list, use_tuple, outputs) == expected
+
+
+def test_format_as_errors():
+    with pytest.raises(ValueError, match="cannot both be true"):
+        format_as(True, True, [1])
+    with pytest.raises(ValueError, match="expected a single output, got 2"):
+        format_as(False, False, [1, 2])

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tgraph import config
 from tgraph.gradient import (
     DisconnectedInputError,
     DisconnectedType,
@@ -281,3 +282,24 @@ def test_jacobian_cannot_be_differentiated_again():
     J = jacobian(x ** 2, x)
     with pytest.raises(Exception, match="jacobian or hessian again is not supported"):
         grad(J.sum(), x)
+
+
+def test_r_op_must_return_one_entry_per_output():
+    class BadROp(Cube):
+        def R_op(self, inputs, eval_points):
+            return []
+
+    x, v = dvector("x"), dvector("v")
+    with pytest.raises(ValueError, match="R_op must return one entry per output"):
+        Rop(BadROp()(x), x, v)
+
+
+@config.change_flags(compute_test_value="raise")
+def test_placeholders_get_test_values_when_test_values_are_on():
+    x, v = dvector("x"), dvector("v")
+    x.tag.test_value = np.array([1.0, 2.0])
+    v.tag.test_value = np.ones(2)
+    J = jacobian(tm.exp(x), x)
+    np.testing.assert_allclose(J.tag.test_value, np.diag(np.exp([1.0, 2.0])))
+    r = Rop(Cube()(x), x, v)
+    np.testing.assert_allclose(r.tag.test_value, 3 * np.array([1.0, 4.0]))

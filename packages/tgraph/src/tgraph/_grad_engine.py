@@ -147,7 +147,7 @@ def connected_clients(outputs, wrt, constants: set[int], patterns: Patterns):
     return {v: c for v, c in clients.items() if v in reached}
 
 
-def backpropagate(var_clients, grad_dict, wrt, cost_name, patterns, known) -> list[Variable]:
+def backpropagate(var_clients, grad_dict, wrt, cost_name, patterns) -> list[Variable]:
     """Fill ``grad_dict`` for ``wrt`` by a reverse sweep over the nodes they reach."""
     # The nodes whose terms are needed: everything downstream of wrt inside var_clients,
     # stopping at variables whose gradient is preset (the cost and known_grads).
@@ -295,7 +295,7 @@ def _node_input_grads(node: Apply, output_grads: list[Variable], patterns: Patte
             msg = f"{op}.grad returned DisconnectedType for input {i}, which is connected"
             if op_has_pattern:
                 raise TypeError(msg + " according to its connection_pattern")
-            warnings.warn(msg + "; the op may want a connection_pattern method", stacklevel=5)
+            warnings.warn(msg + "; the op may want a connection_pattern method", stacklevel=4)
     return input_grads
 
 

@@ -58,7 +58,7 @@ from tgraph.gradient_ops import (
     zero_grad,
 )
 from tgraph.graph.basic import Apply, Variable, clone_replace, io_toposort
-from tgraph.graph.utils import MethodNotDefined, get_variable_trace_string
+from tgraph.graph.utils import MethodNotDefined, TestValueError, get_variable_trace_string
 from tgraph.jacobian import RowwiseGrad
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +128,9 @@ def format_as(use_list: bool, use_tuple: bool, outputs: Any) -> Any:
 
 
 def _describe(var: Variable) -> str:
-    return f"{var} ({var.type})" if var.name is None else f"'{var.name}' ({var.type})"
+    if var.name is not None:
+        return f"'{var.name}' ({var.type})"
+    return f"{var} ({var.type})" if var.owner is not None else f"(unnamed {var.type})"
 
 
 def _check_choice(func: str, arg: str, value: Any, choices: Sequence[str]) -> None:
@@ -172,6 +174,22 @@ def _as_eval_point(like: Variable, value: Any, func: str, what: str) -> Variable
         return ttype.make_constant(ttype.filter(value, allow_downcast=True))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{func}: {what} cannot be used as a value of {ttype}: {exc}") from exc
+
+
+def _give_test_value(dst: Variable, like: Variable, zeros: bool) -> None:
+    """With test values on, give a placeholder ``like``'s test value (or zeros shaped so).
+
+    Gradient graphs built on placeholders (the Jacobian seed, the double-L-op variables)
+    would otherwise fail under ``compute_test_value='raise'``.
+    """
+    if config.compute_test_value == "off":
+        return
+    try:
+        value = like.get_test_value()
+    except (TestValueError, AttributeError):
+        return
+    dtype = dtype_of(dst)
+    dst.tag.test_value = np.zeros(np.shape(value), dtype=dtype) if zeros else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,10 +259,15 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable],
     patterns = Patterns()
     outputs = ([cost] if cost is not None else []) + [v for v in known if v is not cost]
     var_clients = connected_clients(outputs, wrt_list, constants, patterns)
-    cost_name = cost.name if add_names and cost is not None else None
-    rval = backpropagate(var_clients, grad_dict, wrt_list, cost_name, patterns, set(known))
-
     what = "the cost" if cost is not None else "the variables in known_grads"
+    # Report structurally disconnected inputs before building anything (as Theano does).
+    reported = [i for i, elem in enumerate(wrt_list)
+                if elem not in var_clients and elem not in grad_dict]
+    for i in reported:
+        _handle_disconnected(disconnected_inputs, i, wrt_list[i], what, "grad")
+    cost_name = cost.name if add_names and cost is not None else None
+    rval = backpropagate(var_clients, grad_dict, wrt_list, cost_name, patterns)
+
     for i, (elem, g) in enumerate(zip(wrt_list, rval)):
         if isinstance(g.type, NullType):
             if null_gradients == "raise":
@@ -253,7 +276,8 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable],
                     f"undefined. {g.type.why_null}"
                 )
         elif isinstance(g.type, DisconnectedType):
-            _handle_disconnected(disconnected_inputs, i, elem, what, "grad")
+            if i not in reported:
+                _handle_disconnected(disconnected_inputs, i, elem, what, "grad")
             if disconnected_mode == "zero":
                 rval[i] = _float_zeros_like(elem)
             elif disconnected_mode == "none":
@@ -317,7 +341,7 @@ def _handle_disconnected(mode: str, i: int, elem: Variable, what: str, func: str
         "Pass disconnected_inputs='ignore' to get a zero gradient, or 'warn'."
     )
     if mode == "warn":
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, stacklevel=3)
     elif mode == "raise":
         trace = get_variable_trace_string(elem)
         raise DisconnectedInputError(message + ("\n" + trace if trace else ""))
@@ -493,12 +517,15 @@ def _rop_by_double_lop(node: Apply, eval_points: list) -> list:
     ancestor of another must not pick up the other's path). Needs only the op's grad.
     """
     placeholders = [inp.type() for inp in node.inputs]
+    for p, inp in zip(placeholders, node.inputs):
+        _give_test_value(p, inp, zeros=False)
     twin = node.clone_with_new_inputs(placeholders, strict=True)
     seeds, known = [], {}
-    for o in twin.outputs:
+    for o, real in zip(twin.outputs, node.outputs):
         u = o.type() if dtype_kind(dtype_of(o)) == "f" else None
         seeds.append(u)
         if u is not None:
+            _give_test_value(u, real, zeros=True)
             known[o] = u
     diff = [j for j, (p, ep) in enumerate(zip(placeholders, eval_points))
             if ep is not None and dtype_kind(dtype_of(p)) == "f"]
@@ -566,6 +593,7 @@ def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
                               disconnected_inputs=disconnected_inputs))
     seed_dtype = dtype_of(expression) if dtype_kind(dtype_of(expression)) == "f" else config.floatX
     seed = expression.type.clone(dtype=seed_dtype)("jacobian_seed")
+    _give_test_value(seed, expression, zeros=True)
     rows = grad(cost=None, known_grads={expression: seed}, wrt=wrt_list,
                 consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
     op = RowwiseGrad(seed, rows, len(wrt_list))
