@@ -524,7 +524,8 @@ def _int_const(a):
     if isinstance(a, int | np.integer) and not isinstance(a, bool | np.bool_):
         return constant(np.int64(a))
     if isinstance(a, list | tuple):
-        return as_tensor_variable(np.asarray(a))
+        # Lists of symbolic scalars are stacked; plain nested lists become constants.
+        return as_tensor_variable(a)
     return a
 
 
