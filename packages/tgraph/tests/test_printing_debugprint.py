@@ -337,3 +337,15 @@ def test_scan_like_inner_graph_uses_var_mappings_and_theano_header():
         " > |<TensorType(float64, vector)> [id F] -> [id D]",
         " > |<TensorType(float64, vector)> [id G] -> [id C]",
     ]
+
+
+def test_theano_printing_names_exist():
+    import tgraph.printing as printing
+
+    names = """DefaultPrinter FunctionPrinter IgnorePrinter LeafPrinter OperatorPrinter PPrinter
+    PatternPrinter Print PrinterState VALID_ASSOC debugprint default_colorCodes
+    default_printer greek hex_digest leaf_printer min_informative_str
+    position_independent_str pp pprint pydot_imported pydot_imported_msg pydotprint special
+    use_ascii var_descriptor""".split()
+    assert [n for n in names if not hasattr(printing, n)] == []
+    assert set(printing.__all__) <= set(dir(printing))

@@ -213,11 +213,11 @@ class DimShufflePrinter:
             new_order = new_order[1:]
         ndim = var.type.ndim
         if list(new_order) == list(range(ndim)):
-            return pstate.pprinter.process(var)
+            return pstate.pprinter.process(var, pstate)
         if list(new_order) == list(reversed(range(ndim))):
-            return f"{pstate.pprinter.process(var)}.T"
+            return f"{pstate.pprinter.process(var, pstate)}.T"
         order = ", ".join(map(str, new_order))
-        return f"DimShuffle{{{order}}}({pstate.pprinter.process(var)})"
+        return f"DimShuffle{{{order}}}({pstate.pprinter.process(var, pstate)})"
 
     def process(self, output: Variable, pstate: PrinterState) -> str:
         node = _need_owner(output, "DimShufflePrinter")

@@ -31,6 +31,7 @@ from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.fg import FunctionGraph
 from tgraph.graph.op import Op
 from tgraph.pretty import (
+    VALID_ASSOC,
     DefaultPrinter,
     FunctionPrinter,
     IgnorePrinter,
@@ -45,6 +46,7 @@ from tgraph.pretty import (
     pp,
     pprint,
     special,
+    use_ascii,
 )
 
 _ID_MODES = ("CHAR", "id", "int", "")
@@ -467,6 +469,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "VALID_ASSOC",
     "DefaultPrinter",
     "FunctionPrinter",
     "IgnorePrinter",
@@ -489,5 +492,6 @@ __all__ = [
     "pprint",
     "pydotprint",
     "special",
+    "use_ascii",
     "var_descriptor",
 ]
