@@ -191,3 +191,18 @@ def get_vector_length(v) -> int:
         if n is not None:
             return n
     raise ValueError(f"the length of {v} cannot be determined from the graph")
+
+
+__all__ = [
+    "AsTensorError",
+    "EmptyConstantError",
+    "NotScalarConstantError",
+    "as_tensor",
+    "as_tensor_variable",
+    "constant",
+    "get_scalar_constant_value",
+    "get_vector_length",
+    "register_constant_value_finder",
+    "register_list_stacker",
+    "register_tensor_converter",
+]

@@ -86,3 +86,6 @@ def unbroadcast(x, *axes: int):
     """``x`` with the given axes no longer declared size 1."""
     axes = [a for a in axes if x.type.broadcastable[a]]
     return Rebroadcast(*[(a, False) for a in axes])(x) if axes else x
+
+
+__all__ = ["Rebroadcast", "addbroadcast", "patternbroadcast", "unbroadcast"]
