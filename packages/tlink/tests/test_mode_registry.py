@@ -291,7 +291,7 @@ def test_mode_str_and_linker_object():
     assert m.linker is linker
     assert str(Mode("py", "fast_run")) == "Mode(linker=py, optimizer=fast_run)"
     with pytest.raises(TypeError, match="linker must be a linker name"):
-        Mode(linker=3)
+        Mode(linker=3)  # not a name, not an object
 
 
 def test_mode_clone():

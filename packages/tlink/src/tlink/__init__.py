@@ -49,6 +49,8 @@ from tlink.linker import (
     Stack,
     VM_Linker,
     VMLinker,
+    WrapLinker,
+    WrapLinkerMany,
     raise_with_op,
     register_thunk_maker,
 )
@@ -108,6 +110,8 @@ __all__ = [
     "VMLinker",
     "VM_Linker",
     "ViewOp",
+    "WrapLinker",
+    "WrapLinkerMany",
     "__version__",
     "as_op",
     "deep_copy_op",

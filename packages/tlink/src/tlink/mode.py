@@ -253,11 +253,8 @@ class Mode:
         linker, optimizer = state
         if isinstance(linker, str):
             _check_linker_name(linker)
-        elif not hasattr(linker, "accept"):
-            raise TypeError(
-                f"Mode: linker must be a linker name or an object with accept(fgraph), got "
-                f"{linker!r}"
-            )
+        elif isinstance(linker, int | float | bool):
+            raise TypeError(f"Mode: linker must be a linker name or a Linker, got {linker!r}")
         if isinstance(optimizer, str) or optimizer is None:
             optimizer = OptimizerQuery(optimizer)
         self.provided_linker = linker
@@ -267,9 +264,19 @@ class Mode:
 
     @property
     def linker(self) -> Linker:
-        """The linker object (a name is resolved now, with a warning for a stand-in)."""
+        """The linker object (a name is resolved now, with a warning for a stand-in).
+
+        Any object is accepted as a linker here (checking modes pass placeholders and use
+        their own maker); ``function`` requires an ``accept(fgraph)`` method.
+        """
         provided = self.provided_linker
         return resolve_linker(provided) if isinstance(provided, str) else provided
+
+    @linker.setter
+    def linker(self, value: Any) -> None:
+        if isinstance(value, str):
+            _check_linker_name(value)
+        self.provided_linker = value
 
     @property
     def optimizer(self) -> Any:

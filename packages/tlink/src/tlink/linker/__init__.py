@@ -12,6 +12,7 @@ from tlink.linker.base import (
 from tlink.linker.errors import raise_with_op
 from tlink.linker.perform import PerformLinker
 from tlink.linker.vm import VM, Loop, LoopGC, Stack, VM_Linker, VMLinker
+from tlink.linker.wrap import WrapLinker, WrapLinkerMany
 
 __all__ = [
     "VM",
@@ -23,6 +24,8 @@ __all__ = [
     "Stack",
     "VMLinker",
     "VM_Linker",
+    "WrapLinker",
+    "WrapLinkerMany",
     "gc_helper",
     "make_node_thunk",
     "make_py_thunk",
