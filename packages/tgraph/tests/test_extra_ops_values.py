@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from indexing_testtools import check_op_contract, inferred_shape, run
 
-from tgraph.tensor import diag as dg
 from tgraph.tensor import extra_ops as eo
+from tgraph.tensor.diag import (
+    AllocDiag,
+    ExtractDiag,
+    fill_diagonal_offset,
+)
 from tgraph.tensor.type import (
     TensorType,
     bvector,
@@ -186,7 +190,7 @@ def test_diagonal_and_trace(v, data):
                                np.trace(v, offset, a1, a2))
     # AllocDiag inverts ExtractDiag on the same axes.
     d = _var(want)
-    back = dg.AllocDiag(offset, a1, a2)(d)
+    back = AllocDiag(offset, a1, a2)(d)
     full = run(back, {d: want})
     np.testing.assert_array_equal(np.diagonal(full, offset, a1, a2), want)
     assert inferred_shape(back, {d: want}) == full.shape
@@ -206,7 +210,7 @@ def test_diag_and_alloc_diag():
         eo.diagonal(w)
     with pytest.raises(ValueError, match="axis1 and axis2 must differ"):
         eo.diagonal(m, 0, 1, -1)
-    assert dg.ExtractDiag(view=True).view_map == {0: [0]}
+    assert ExtractDiag(view=True).view_map == {0: [0]}
 
 
 def test_fill_diagonal():
@@ -221,7 +225,7 @@ def test_fill_diagonal():
             k = np.arange(mv.shape[0])
             keep = (k + offset >= 0) & (k + offset < mv.shape[1])
             want[k[keep], (k + offset)[keep]] = 9.0
-            got = run(dg.fill_diagonal_offset(m, 9.0, offset), {m: mv})
+            got = run(fill_diagonal_offset(m, 9.0, offset), {m: mv})
             np.testing.assert_array_equal(got, want)
     t = tensor3("t")
     tv = np.zeros((2, 2, 2))
@@ -236,8 +240,8 @@ def test_fill_diagonal():
 def test_extra_ops_contract():
     check_op_contract(eo.CumOp(1, "add"), eo.CumOp(1, "add"), eo.CumOp(1, "mul"))
     check_op_contract(eo.RepeatOp(0), eo.RepeatOp(0), eo.RepeatOp(None))
-    check_op_contract(dg.ExtractDiag(1), dg.ExtractDiag(1), dg.ExtractDiag(0))
-    check_op_contract(dg.AllocDiag(1), dg.AllocDiag(1), dg.AllocDiag(1, 1, 0))
+    check_op_contract(ExtractDiag(1), ExtractDiag(1), ExtractDiag(0))
+    check_op_contract(AllocDiag(1), AllocDiag(1), AllocDiag(1, 1, 0))
     check_op_contract(eo.Unique(True), eo.Unique(True), eo.Unique())
     check_op_contract(eo.Nonzero(), eo.Nonzero(), eo.BinCountOp())
     assert str(eo.CumOp(None, "mul")) == "CumOp{None, mul}"

@@ -8,8 +8,19 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from indexing_testtools import check_op_contract, inferred_shape, run
 
-from tgraph.tensor import advanced_subtensor as adv
 from tgraph.tensor import subtensor as sub
+from tgraph.tensor.advanced_subtensor import (
+    AdvancedBooleanSubtensor,
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    BaseAdvancedIncSubtensor,
+    BaseAdvancedSubtensor,
+    advanced_inc_subtensor1,
+    advanced_subtensor,
+    advanced_subtensor1,
+)
 from tgraph.tensor.basic import constant
 from tgraph.tensor.type import (
     TensorType,
@@ -22,7 +33,7 @@ from tgraph.tensor.type import (
     vector,
 )
 
-_MINE = (adv.AdvancedSubtensor1, adv.BaseAdvancedSubtensor)
+_MINE = (AdvancedSubtensor1, BaseAdvancedSubtensor)
 
 
 @st.composite
@@ -123,7 +134,7 @@ def test_advanced_set_and_inc_match_numpy(case, set_, scalar_y):
     got = run(out, givens)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(v, np.arange(v.size).reshape(shape))  # input untouched
-    if isinstance(out.owner.op, adv.BaseAdvancedIncSubtensor | adv.AdvancedIncSubtensor1):
+    if isinstance(out.owner.op, BaseAdvancedIncSubtensor | AdvancedIncSubtensor1):
         assert inferred_shape(out, givens) == v.shape
 
 
@@ -136,13 +147,13 @@ def test_basic_index_with_newaxis_increments_the_view_as_theano_did():
 def test_which_op_each_index_builds():
     x = matrix("x")
     i = lvector("i")
-    assert isinstance(x[i].owner.op, adv.AdvancedSubtensor1)
-    assert isinstance(x[[0, 1]].owner.op, adv.AdvancedSubtensor1)
-    assert isinstance(x[:, i].owner.inputs[0].owner.op, adv.AdvancedSubtensor1)  # take axis 1
-    assert isinstance(x[i, i].owner.op, adv.AdvancedSubtensor)
-    assert isinstance(x[1:, i].owner.op, adv.AdvancedSubtensor)
-    assert isinstance(x[np.ones((2, 2), bool)].owner.op, adv.AdvancedBooleanSubtensor)
-    assert isinstance(x[vector() > 0].owner.op, adv.AdvancedBooleanSubtensor)
+    assert isinstance(x[i].owner.op, AdvancedSubtensor1)
+    assert isinstance(x[[0, 1]].owner.op, AdvancedSubtensor1)
+    assert isinstance(x[:, i].owner.inputs[0].owner.op, AdvancedSubtensor1)  # take axis 1
+    assert isinstance(x[i, i].owner.op, AdvancedSubtensor)
+    assert isinstance(x[1:, i].owner.op, AdvancedSubtensor)
+    assert isinstance(x[np.ones((2, 2), bool)].owner.op, AdvancedBooleanSubtensor)
+    assert isinstance(x[vector() > 0].owner.op, AdvancedBooleanSubtensor)
 
 
 def test_repeated_indices_accumulate_for_inc_and_last_wins_for_set():
@@ -212,30 +223,30 @@ def test_advanced_broadcastable_patterns():
 
 
 def test_advanced_ops_contract():
-    check_op_contract(adv.AdvancedSubtensor1(), adv.AdvancedSubtensor1(sparse_grad=True),
-                      adv.AdvancedSubtensor())
-    check_op_contract(adv.AdvancedIncSubtensor1(), adv.AdvancedIncSubtensor1(),
-                      adv.AdvancedIncSubtensor1(set_instead_of_inc=True))
-    check_op_contract(adv.AdvancedIncSubtensor(), adv.AdvancedIncSubtensor(False),
-                      adv.AdvancedIncSubtensor(True))
-    check_op_contract(adv.AdvancedSubtensor(), adv.AdvancedSubtensor(),
-                      adv.AdvancedBooleanSubtensor())
-    assert str(adv.AdvancedIncSubtensor1(set_instead_of_inc=True)) == \
+    check_op_contract(AdvancedSubtensor1(), AdvancedSubtensor1(sparse_grad=True),
+                      AdvancedSubtensor())
+    check_op_contract(AdvancedIncSubtensor1(), AdvancedIncSubtensor1(),
+                      AdvancedIncSubtensor1(set_instead_of_inc=True))
+    check_op_contract(AdvancedIncSubtensor(), AdvancedIncSubtensor(False),
+                      AdvancedIncSubtensor(True))
+    check_op_contract(AdvancedSubtensor(), AdvancedSubtensor(),
+                      AdvancedBooleanSubtensor())
+    assert str(AdvancedIncSubtensor1(set_instead_of_inc=True)) == \
         "AdvancedIncSubtensor1{no_inplace,set}"
-    assert adv.AdvancedIncSubtensor1(inplace=True).destroy_map == {0: [0]}
-    assert adv.AdvancedIncSubtensor1().clone_inplace().inplace
+    assert AdvancedIncSubtensor1(inplace=True).destroy_map == {0: [0]}
+    assert AdvancedIncSubtensor1().clone_inplace().inplace
 
 
 def test_inplace_increment_writes_into_its_input():
     x = vector("x")
     i = lvector("i")
     v = np.zeros(3)
-    out = adv.AdvancedIncSubtensor1(inplace=True)(x, constant(1.0), i)
+    out = AdvancedIncSubtensor1(inplace=True)(x, constant(1.0), i)
     got = run(out, {x: v, i: np.array([0, 0])})
     assert got is v and v[0] == 2
     w = np.zeros((2, 2))
     m = matrix("m")
-    got = run(adv.AdvancedIncSubtensor(inplace=True)(m, constant(3.0), i, i),
+    got = run(AdvancedIncSubtensor(inplace=True)(m, constant(3.0), i, i),
               {m: w, i: np.array([1])})
     assert got is w and w[1, 1] == 3
 
@@ -252,13 +263,13 @@ def test_dtype_of_the_increment_is_cast_to_x():
 def test_index_type_errors():
     with pytest.raises(TypeError, match=r"AdvancedSubtensor1: index must be integers, got "
                                         r"float32 vector"):
-        adv.advanced_subtensor1(vector(), fvector())
+        advanced_subtensor1(vector(), fvector())
     with pytest.raises(TypeError, match="cannot index into a scalar"):
-        adv.advanced_subtensor1(scalar(), lvector())
+        advanced_subtensor1(scalar(), lvector())
     with pytest.raises(TypeError, match="index must be an integer, got float64 array"):
         matrix()[np.array([0.5])]
     with pytest.raises(TypeError, match="does not take boolean masks"):
-        adv.advanced_subtensor(vector(), vector() > 0)
+        advanced_subtensor(vector(), vector() > 0)
     with pytest.raises(TypeError, match="0-d boolean index"):
         vector()[dscalar() > 0]
 
@@ -267,7 +278,7 @@ def test_too_many_advanced_indices():
     with pytest.raises(IndexError, match="too many indices"):
         matrix()[[0], [0], [0]]
     with pytest.raises(IndexError, match="too many indices"):
-        adv.advanced_subtensor(matrix(), lvector(), lvector(), lvector())
+        advanced_subtensor(matrix(), lvector(), lvector(), lvector())
 
 
 def test_mask_shape_mismatch_at_run_time():
@@ -285,7 +296,7 @@ def test_increment_value_with_too_many_dimensions():
                                         "2-dimensional value"):
         sub.inc_subtensor(x[i, i], matrix())
     with pytest.raises(TypeError, match="cannot increment the rows of a 1-d tensor"):
-        adv.advanced_inc_subtensor1(vector(), matrix(), i)
+        advanced_inc_subtensor1(vector(), matrix(), i)
 
 
 def test_increment_shape_mismatch_at_run_time():

@@ -76,7 +76,7 @@ def _symbolic(index):
     return tuple(out), givens
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(basic_index_case())
 def test_constant_basic_index_matches_numpy(case):
     shape, index, layout = case
@@ -94,7 +94,7 @@ def test_constant_basic_index_matches_numpy(case):
     assert all(s == 1 for s, b in zip(want.shape, y.broadcastable) if b)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(basic_index_case())
 def test_symbolic_basic_index_matches_numpy(case):
     shape, index, layout = case
@@ -111,7 +111,7 @@ def test_symbolic_basic_index_matches_numpy(case):
         assert inferred_shape(y, givens) == want.shape
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 7), st.one_of(st.none(), st.integers(-9, 9)),
        st.one_of(st.none(), st.integers(-9, 9)),
        st.one_of(st.none(), st.integers(-4, 4).filter(bool)), st.booleans())

@@ -7,8 +7,10 @@ import pytest
 from indexing_testtools import check_grad, lop_grads, run
 
 from tgraph.gradient_ops import DisconnectedType
-from tgraph.tensor import advanced_subtensor as adv
 from tgraph.tensor import subtensor as sub
+from tgraph.tensor.advanced_subtensor import (
+    advanced_inc_subtensor1,
+)
 from tgraph.tensor.basic import constant
 from tgraph.tensor.type import imatrix, lscalar, matrix
 
@@ -105,5 +107,5 @@ def test_r_op():
                                       run(y, {x: e, i: np.int64(2)}))
     out = sub.inc_subtensor(x[1:], 1.0)
     assert out.owner.op.R_op(out.owner.inputs, [None, None]) == [None]
-    inc = adv.advanced_inc_subtensor1(x, matrix("y"), [0])
+    inc = advanced_inc_subtensor1(x, matrix("y"), [0])
     assert inc.owner.op.R_op(inc.owner.inputs, [ev, None, None]) == [None]

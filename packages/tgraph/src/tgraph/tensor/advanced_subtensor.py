@@ -29,8 +29,8 @@ from tgraph.gradient_ops import DisconnectedType
 from tgraph.graph.basic import Apply, Constant, Variable
 from tgraph.graph.op import Op
 from tgraph.graph.type import NoneTypeT
-from tgraph.tensor import alloc
 from tgraph.tensor import math as tm
+from tgraph.tensor.alloc import zeros_like
 from tgraph.tensor.basic import as_tensor_variable
 from tgraph.tensor.indexing import (
     COMPLEX_DTYPES,
@@ -52,10 +52,10 @@ from tgraph.tensor.type import TensorType
 def _zeros_grad_like(x):
     """The zero gradient for x: x's dtype, or floatX when x is discrete."""
     if x.dtype in DISCRETE_DTYPES:
-        return alloc.zeros_like(x, dtype=config.floatX)
+        return zeros_like(x, dtype=config.floatX)
     if x.dtype in COMPLEX_DTYPES:
         raise NotImplementedError("gradients of indexing complex tensors are not supported")
-    return alloc.zeros_like(x)
+    return zeros_like(x)
 
 
 def _check_index_vector(op, ilist) -> None:
@@ -193,10 +193,10 @@ class AdvancedIncSubtensor1(Op):
         x, y, ilist = inputs
         if x.dtype in DISCRETE_DTYPES:
             gx = _zeros_grad_like(x)
-            gy = _zeros_grad_like(y) if y.dtype in DISCRETE_DTYPES else alloc.zeros_like(y)
+            gy = _zeros_grad_like(y) if y.dtype in DISCRETE_DTYPES else zeros_like(y)
         else:
             if self.set_instead_of_inc:
-                gx = advanced_set_subtensor1(g, alloc.zeros_like(y), ilist)
+                gx = advanced_set_subtensor1(g, zeros_like(y), ilist)
             else:
                 gx = g
             gy = _sum_grad_over_bcasted_dims(y, advanced_subtensor1(g, ilist))
@@ -492,10 +492,10 @@ class BaseAdvancedIncSubtensor(Op):
         idx = inputs[2:]
         if x.dtype in DISCRETE_DTYPES:
             gx = _zeros_grad_like(x)
-            gy = _zeros_grad_like(y) if y.dtype in DISCRETE_DTYPES else alloc.zeros_like(y)
+            gy = _zeros_grad_like(y) if y.dtype in DISCRETE_DTYPES else zeros_like(y)
         else:
             if self.set_instead_of_inc:
-                gx = type(self)(set_instead_of_inc=True)(g, alloc.zeros_like(y), *idx)
+                gx = type(self)(set_instead_of_inc=True)(g, zeros_like(y), *idx)
             else:
                 gx = g
             gy = _sum_grad_over_bcasted_dims(y, self._get_op()(g, *idx))

@@ -14,8 +14,8 @@ from tgraph.gradient_ops import grad_undefined
 from tgraph.graph.basic import Apply
 from tgraph.graph.op import Op
 from tgraph.scalar.type import upcast
-from tgraph.tensor import alloc
 from tgraph.tensor import math as tm
+from tgraph.tensor.alloc import arange, zeros_like
 from tgraph.tensor.basic import as_tensor_variable
 from tgraph.tensor.indexing import INTEGER_DTYPES, _describe, maybe_maximum, maybe_minimum
 from tgraph.tensor.subtensor import set_subtensor
@@ -75,10 +75,10 @@ class ExtractDiag(Op):
         a1, a2 = _two_axes(self, x.ndim, self.axis1, self.axis2)
         rest = [i for i in range(x.ndim) if i not in (a1, a2)]
         perm = [*rest, a1, a2]
-        zeros = alloc.zeros_like(x, dtype=gz.dtype).dimshuffle(perm)
-        k = alloc.arange(gz.shape[-1])
+        base = zeros_like(x, dtype=gz.dtype).dimshuffle(perm)
+        k = arange(gz.shape[-1])
         rows, cols = k + max(0, -self.offset), k + max(0, self.offset)
-        filled = set_subtensor(zeros[(*[slice(None)] * len(rest), rows, cols)], gz)
+        filled = set_subtensor(base[(*[slice(None)] * len(rest), rows, cols)], gz)
         return [filled.dimshuffle([perm.index(i) for i in range(x.ndim)])]
 
     def infer_shape(self, node, input_shapes):
@@ -194,7 +194,7 @@ class FillDiagonal(Op):
         if a.ndim == 2:
             wr_val = tm.sum(diagonal(g))
         else:
-            k = alloc.arange(g.shape[0])
+            k = arange(g.shape[0])
             wr_val = tm.sum(g[(k,) * a.ndim])
         return [wr_a, wr_val]
 

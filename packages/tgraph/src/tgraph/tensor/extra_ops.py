@@ -23,9 +23,9 @@ import numpy as np
 from tgraph.gradient_ops import DisconnectedType, grad_undefined
 from tgraph.graph.basic import Apply
 from tgraph.graph.op import Op
-from tgraph.tensor import alloc
 from tgraph.tensor import math as tm
 from tgraph.tensor.advanced_subtensor import advanced_inc_subtensor1, advanced_subtensor1
+from tgraph.tensor.alloc import arange, zeros, zeros_like
 from tgraph.tensor.basic import (
     NotScalarConstantError,
     as_tensor_variable,
@@ -274,15 +274,15 @@ class RepeatOp(Op):
         flat = self.axis is None
         n = x.size if flat else x.shape[self.axis % x.ndim]
         # Which input element each output element copies: sum the gradient back onto it.
-        source = RepeatOp(0)(alloc.arange(n), repeats)
+        source = RepeatOp(0)(arange(n), repeats)
         if flat:
-            gx = advanced_inc_subtensor1(alloc.zeros((n,), dtype=g.dtype), g, source)
+            gx = advanced_inc_subtensor1(zeros((n,), dtype=g.dtype), g, source)
             return [gx.reshape(x.shape, x.ndim), DisconnectedType()()]
         axis = self.axis % x.ndim
         swap = list(range(x.ndim))
         swap[0], swap[axis] = axis, 0
-        zeros = alloc.zeros_like(x, dtype=g.dtype).dimshuffle(swap)
-        gx = advanced_inc_subtensor1(zeros, g.dimshuffle(swap), source).dimshuffle(swap)
+        base = zeros_like(x, dtype=g.dtype).dimshuffle(swap)
+        gx = advanced_inc_subtensor1(base, g.dimshuffle(swap), source).dimshuffle(swap)
         return [patternbroadcast(gx, x.broadcastable), DisconnectedType()()]
 
     def infer_shape(self, node, input_shapes):
@@ -331,8 +331,8 @@ def repeat(x, repeats, axis: int | None = None):
 def to_one_hot(y, nb_class, dtype=None):
     """A (len(y), nb_class) matrix whose row i is the one-hot encoding of y[i] (floatX)."""
     y = as_tensor_variable(y)
-    ret = alloc.zeros((y.shape[0], nb_class), dtype=dtype)
-    return set_subtensor(ret[alloc.arange(y.shape[0]), y], 1)
+    ret = zeros((y.shape[0], nb_class), dtype=dtype)
+    return set_subtensor(ret[arange(y.shape[0]), y], 1)
 
 
 class Unique(Op):

@@ -13,7 +13,7 @@ import numpy as np
 from tgraph.gradient_ops import DisconnectedType, grad_not_implemented, grad_undefined
 from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.op import Op
-from tgraph.tensor import alloc
+from tgraph.tensor.alloc import arange, zeros_like
 from tgraph.tensor.basic import as_tensor_variable
 from tgraph.tensor.indexing import INTEGER_DTYPES, NoneConst, _describe, as_int64, known_int
 from tgraph.tensor.subtensor import inc_subtensor
@@ -64,7 +64,7 @@ def _grid_index(a, axis: int, along):
         else:
             pattern = ["x"] * a.ndim
             pattern[i] = 0
-            index.append(alloc.arange(a.shape[i]).dimshuffle(pattern))
+            index.append(arange(a.shape[i]).dimshuffle(pattern))
     return tuple(index)
 
 
@@ -113,7 +113,7 @@ class SortOp(Op):
         k = 0 if k is None else k % a.ndim
         # Output j along the axis came from input position argsort[j]: send g there.
         perm = ArgSortOp(self.kind)(src, k)
-        ga = inc_subtensor(alloc.zeros_like(src, dtype=g.dtype)[_grid_index(src, k, perm)], g)
+        ga = inc_subtensor(zeros_like(src, dtype=g.dtype)[_grid_index(src, k, perm)], g)
         if NoneConst.equals(axis):
             ga = ga.reshape(a.shape, a.ndim)
         return [ga, DisconnectedType()()]
@@ -172,7 +172,7 @@ class ArgSortOp(Op):
 
     def grad(self, inputs, output_grads):
         # Integer positions: a small change of the input does not change them.
-        return [alloc.zeros_like(inputs[0]), DisconnectedType()()]
+        return [zeros_like(inputs[0]), DisconnectedType()()]
 
 
 def argsort(a, axis=-1, kind: str = "quicksort", order=None):
@@ -272,7 +272,7 @@ class TopKOp(Op):
         g = output_grads[0]
         axis = self.axis % x.ndim
         gx = inc_subtensor(
-            alloc.zeros_like(x, dtype=g.dtype)[_grid_index(x, axis, outputs[-1])], g)
+            zeros_like(x, dtype=g.dtype)[_grid_index(x, axis, outputs[-1])], g)
         return [gx, k_grad]
 
 

@@ -25,9 +25,7 @@ from tgraph.graph.basic import Apply, Constant, Variable
 from tgraph.graph.op import Op
 from tgraph.graph.type import Type
 from tgraph.scalar.type import ScalarType
-from tgraph.tensor import alloc, scalar_conv
 from tgraph.tensor import math as tm
-from tgraph.tensor import shape as tshape
 from tgraph.tensor.advanced_subtensor import (
     AdvancedBooleanIncSubtensor,
     AdvancedBooleanSubtensor,
@@ -45,6 +43,7 @@ from tgraph.tensor.advanced_subtensor import (
     advanced_subtensor,
     advanced_subtensor1,
 )
+from tgraph.tensor.alloc import alloc, zeros_like
 from tgraph.tensor.basic import (
     NotScalarConstantError,
     as_tensor_variable,
@@ -74,6 +73,8 @@ from tgraph.tensor.indexing import (
     slice_length,
 )
 from tgraph.tensor.rebroadcast import addbroadcast
+from tgraph.tensor.scalar_conv import scalar_from_tensor
+from tgraph.tensor.shape import Reshape, Shape
 from tgraph.tensor.type import TensorType
 
 
@@ -84,7 +85,7 @@ def _as_index_scalar(value, expected: ScalarType, op) -> Variable:
     if isinstance(value, Variable) and isinstance(value.type, TensorType):
         if value.ndim != 0:
             raise TypeError(f"{op}: an index input must be a scalar, got {_describe(value)}")
-        value = scalar_conv.scalar_from_tensor(value)
+        value = scalar_from_tensor(value)
     if not isinstance(value, Variable) or value.type != expected:
         got = _describe(value) if isinstance(value, Variable) else repr(value)
         raise TypeError(f"{op}: wrong type for an index input: expected {expected}, got {got}")
@@ -202,9 +203,9 @@ class Subtensor(_IndexTemplateOp):
         (gz,) = output_grads
         x, rest = inputs[0], inputs[1:]
         if x.type.dtype in DISCRETE_DTYPES:
-            first = alloc.zeros_like(x, dtype=config.floatX)
+            first = zeros_like(x, dtype=config.floatX)
         else:
-            first = IncSubtensor(self.idx_list)(alloc.zeros_like(x), gz, *rest)
+            first = IncSubtensor(self.idx_list)(zeros_like(x), gz, *rest)
         return [first] + [DisconnectedType()() for _ in rest]
 
     def connection_pattern(self, node):
@@ -274,7 +275,7 @@ def _subtensor_constant_value(var, recurse):
             return np.asarray(x.data[key])
         except IndexError:
             return None
-    if x.owner is not None and isinstance(x.owner.op, tshape.Shape) and len(key) == 1:
+    if x.owner is not None and isinstance(x.owner.op, Shape) and len(key) == 1:
         inner = x.owner.inputs[0]
         i = key[0]
         i = i + inner.ndim if i < 0 else i
@@ -361,13 +362,13 @@ class IncSubtensor(_IndexTemplateOp):
         x, y = inputs[:2]
         rest = inputs[2:]
         if x.dtype in DISCRETE_DTYPES:
-            gx = alloc.zeros_like(x, dtype=config.floatX)
-            gy = alloc.zeros_like(y, dtype=config.floatX if y.dtype in DISCRETE_DTYPES
+            gx = zeros_like(x, dtype=config.floatX)
+            gy = zeros_like(y, dtype=config.floatX if y.dtype in DISCRETE_DTYPES
                                   else None)
         else:
             if self.set_instead_of_inc:
                 gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(
-                    g, alloc.zeros_like(y), *rest)
+                    g, zeros_like(y), *rest)
             else:
                 gx = g
             gy = _sum_grad_over_bcasted_dims(y, Subtensor(self.idx_list)(g, *rest))
@@ -589,12 +590,12 @@ def inc_subtensor(x, y, inplace: bool = False, set_instead_of_inc: bool = False,
                                   set_instead_of_inc=set_instead_of_inc,
                                   tolerate_inplace_aliasing=tolerate_inplace_aliasing)
         return inner_inc.dimshuffle(list(op.new_order))
-    if isinstance(op, tshape.Reshape):
+    if isinstance(op, Reshape):
         # take() with an n-d index reshapes a flat selection: increment the flat one.
         inner = x.owner.inputs[0]
         flat_y = y
         if y.ndim > 0:
-            flat_y = alloc.alloc(y, *[x.shape[i] for i in range(x.ndim)]).reshape(inner.shape)
+            flat_y = alloc(y, *[x.shape[i] for i in range(x.ndim)]).reshape(inner.shape)
         return inc_subtensor(inner, flat_y, inplace=inplace,
                              set_instead_of_inc=set_instead_of_inc,
                              tolerate_inplace_aliasing=tolerate_inplace_aliasing)
