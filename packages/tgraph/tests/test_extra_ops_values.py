@@ -113,6 +113,26 @@ def test_squeeze_and_compress():
                                   np.compress([0, 1, 1, 0], mv, 1))
 
 
+def test_searchsorted():
+    x = vector("x")
+    v = matrix("v")
+    xv = np.array([1.0, 2.0, 2.0, 5.0])
+    vv = np.array([[0.0, 2.0], [3.0, 9.0]])
+    for side in ("left", "right"):
+        y = eo.searchsorted(x, v, side)
+        np.testing.assert_array_equal(run(y, {x: xv, v: vv}), np.searchsorted(xv, vv, side))
+        assert inferred_shape(y, {x: xv, v: vv}) == (2, 2)
+    s = lvector("s")
+    unsorted = np.array([5.0, 1.0, 2.0])
+    np.testing.assert_array_equal(
+        run(eo.searchsorted(x, v, sorter=s), {x: unsorted, v: vv, s: np.argsort(unsorted)}),
+        np.searchsorted(unsorted, vv, sorter=np.argsort(unsorted)))
+    with pytest.raises(ValueError, match="side must be 'left' or 'right'"):
+        eo.searchsorted(x, v, "middle")
+    with pytest.raises(TypeError, match="x must be a vector"):
+        eo.searchsorted(v, x)
+
+
 def test_to_one_hot():
     y = lvector("y")
     out = eo.to_one_hot(y, 4)

@@ -143,6 +143,58 @@ def diff(x, n: int = 1, axis: int = -1):
 
 
 # ---------------------------------------------------------------------------------------------
+# Searching
+
+
+class SearchsortedOp(Op):
+    """numpy.searchsorted: where each element of v would be inserted in the sorted vector x
+    (int64, shaped like v); ``sorter`` optionally gives the argsort of an unsorted x."""
+
+    __props__ = ("side",)
+
+    def __init__(self, side: str = "left"):
+        if side not in ("left", "right"):
+            raise ValueError(f"SearchsortedOp: side must be 'left' or 'right', got {side!r}")
+        self.side = side
+
+    def make_node(self, x, v, sorter=None):
+        x = as_tensor_variable(x)
+        v = as_tensor_variable(v)
+        if x.ndim != 1:
+            raise TypeError(f"{self}: x must be a vector, got {_describe(x)}")
+        ins = [x, v]
+        if sorter is not None:
+            sorter = as_tensor_variable(sorter)
+            if sorter.ndim != 1 or sorter.dtype not in INTEGER_DTYPES:
+                raise TypeError(f"{self}: sorter must be an integer vector, got "
+                                f"{_describe(sorter)}")
+            ins.append(sorter)
+        return Apply(self, ins, [TensorType("int64", v.broadcastable)()])
+
+    def perform(self, node, inputs, output_storage, params=None):
+        x, v = inputs[:2]
+        sorter = inputs[2] if len(inputs) > 2 else None
+        out = np.searchsorted(x, v, side=self.side, sorter=sorter)
+        output_storage[0][0] = np.asarray(out, dtype="int64")
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def connection_pattern(self, node):
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def grad(self, inputs, output_grads):
+        out = [grad_undefined(self, 0, inputs[0], "searchsorted is piecewise constant"),
+               grad_undefined(self, 1, inputs[1], "searchsorted is piecewise constant")]
+        return out + [DisconnectedType()() for _ in inputs[2:]]
+
+
+def searchsorted(x, v, side: str = "left", sorter=None):
+    """Indices where the elements of v would be inserted into the sorted vector x."""
+    return SearchsortedOp(side=side)(x, v, sorter)
+
+
+# ---------------------------------------------------------------------------------------------
 # Counting, squeezing, selecting
 
 
@@ -539,6 +591,7 @@ __all__ = [
     "Nonzero",
     "RavelMultiIndex",
     "RepeatOp",
+    "SearchsortedOp",
     "SortOp",
     "Unique",
     "UnravelIndex",
@@ -557,6 +610,7 @@ __all__ = [
     "nonzero_values",
     "ravel_multi_index",
     "repeat",
+    "searchsorted",
     "sort",
     "squeeze",
     "to_one_hot",

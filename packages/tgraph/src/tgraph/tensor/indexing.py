@@ -1,10 +1,13 @@
-"""What the basic and the advanced indexing ops share: slice arithmetic, slice/None types.
+"""What the indexing ops share: slice arithmetic, slice/None types, Subtensor's template.
 
 Two families of ops index tensors (:mod:`tgraph.tensor.subtensor` for views by integers and
 slices, :mod:`tgraph.tensor.advanced_subtensor` for copies by index arrays and masks). Both
-need the length of a slice whose bounds may be symbolic, and the advanced ops carry slices
-and ``None`` (``np.newaxis``) as graph inputs; those pieces live here so neither family
-imports the other's module for them.
+need the length of a slice whose bounds may be symbolic and the summing of gradients over
+broadcast dimensions; the advanced ops carry slices and ``None`` (``np.newaxis``) as graph
+inputs (Theano's ``type_other``: SliceType, MakeSlice, NoneConst); Subtensor and
+IncSubtensor share the index template (``convert_index``, ``get_idx_list``). Those pieces
+live here so that neither family imports the other's module for them, and so that
+subtensor.py stays one readable size.
 
 Slice arithmetic works on "maybe-constant" integers: a Python int when the value is known
 while the graph is built, else an int64 tensor scalar. Known values fold in Python, so

@@ -471,7 +471,16 @@ def _normalize_entry(a):
 
 
 def get_item(x, index):
-    """``x[index]`` with Theano 1.0's semantics (what ``TensorVariable.__getitem__`` calls)."""
+    """``x[index]`` with Theano 1.0's semantics (what ``TensorVariable.__getitem__`` calls).
+
+    Integers, slices, ``...`` and ``None`` give a Subtensor view (after a DimShuffle for
+    ``None``). One integer array with only full slices elsewhere gives ``take`` (an
+    AdvancedSubtensor1, transposed for other axes); any other mix of arrays gives
+    AdvancedSubtensor, and boolean masks AdvancedBooleanSubtensor. Python bools and lists
+    of them are refused, as in Theano. One difference from NumPy: ``...`` is expanded to
+    full slices first, so an Ellipsis standing for no dimension does not separate two
+    index arrays (NumPy would then move their dimensions first).
+    """
     x = as_tensor_variable(x)
     if isinstance(index, list) and any(isinstance(a, slice) for a in index):
         index = tuple(index)  # Theano (and old NumPy) read such a list as a tuple
