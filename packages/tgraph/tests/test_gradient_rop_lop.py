@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tgraph.tensor as tt
 from tgraph import config
 from tgraph.gradient import (
     DisconnectedInputError,
@@ -20,8 +21,6 @@ from tgraph.graph.evaluate import evaluate
 from tgraph.graph.op import Op
 from tgraph.jacobian import RowwiseGrad
 from tgraph.shared import shared
-from tgraph.tensor import dot as tdot
-from tgraph.tensor import math as tm
 from tgraph.tensor.type import dmatrix, dscalar, dvector, fvector
 
 RNG = np.random.RandomState(42)
@@ -37,7 +36,7 @@ def ev(outputs, givens):
 
 def test_rop_of_a_layer_matches_the_jacobian_vector_product():
     W, x, v = dmatrix("W"), dvector("x"), dvector("v")
-    y = tm.tanh(tdot.dot(W, x))
+    y = tt.tanh(tt.dot(W, x))
     r = Rop(y, x, v)
     Wv, xv, vv = RNG.randn(3, 4), RNG.randn(4), RNG.randn(4)
     jac = (1 - np.tanh(Wv @ xv) ** 2)[:, None] * Wv
@@ -125,7 +124,7 @@ class Bilinear(Op):
 
 def test_rop_falls_back_on_the_gradient_for_ops_without_r_op():
     x, v = dvector("x"), dvector("v")
-    r = Rop(Cube()(tm.sin(x)), x, v)
+    r = Rop(Cube()(tt.sin(x)), x, v)
     xv, vv = RNG.randn(4), RNG.randn(4)
     np.testing.assert_allclose(ev(r, {x: xv, v: vv})[0],
                                3 * np.sin(xv) ** 2 * np.cos(xv) * vv)
@@ -145,7 +144,7 @@ def test_rop_fallback_differentiates_each_input_separately():
 
 def test_lop_matches_the_vector_jacobian_product():
     W, x, u = dmatrix("W"), dvector("x"), dvector("u")
-    y = tm.tanh(tdot.dot(W, x))
+    y = tt.tanh(tt.dot(W, x))
     gx, gW = Lop(y, [x, W], u)
     Wv, xv, uv = RNG.randn(3, 4), RNG.randn(4), RNG.randn(3)
     d = (1 - np.tanh(Wv @ xv) ** 2) * uv
@@ -168,7 +167,7 @@ def test_lop_structure_and_errors():
 def _adjoint_graph():
     W, x = dmatrix("W"), dvector("x")
     u, v = dvector("u"), dvector("v")
-    y = tm.exp(tdot.dot(W, tm.sin(x)) * 0.1)
+    y = tt.exp(tt.dot(W, tt.sin(x)) * 0.1)
     return (W, x, u, v), [Rop(y, x, v), Lop(y, x, u)]
 
 
@@ -191,7 +190,7 @@ def test_rop_and_lop_are_adjoint(m, n, seed):
 
 def test_jacobian_of_an_elementwise_and_coupled_function():
     x = dvector("x")
-    y = tm.exp(x) * x.sum()
+    y = tt.exp(x) * x.sum()
     J = jacobian(y, x)
     assert isinstance(J.owner.op, RowwiseGrad) and J.ndim == 2
     xv = RNG.randn(4)
@@ -201,7 +200,7 @@ def test_jacobian_of_an_elementwise_and_coupled_function():
 
 def test_jacobian_with_respect_to_several_variables_and_a_matrix():
     W, x = dmatrix("W"), dvector("x")
-    y = tdot.dot(W, x)
+    y = tt.dot(W, x)
     jW, jx = jacobian(y, [W, x])
     Wv, xv = RNG.randn(2, 3), RNG.randn(3)
     got_W, got_x = ev([jW, jx], {W: Wv, x: xv})
@@ -244,7 +243,7 @@ def test_jacobian_of_a_scalar_is_the_gradient_and_bad_inputs_are_refused():
 
 def test_jacobian_keeps_float32_and_infers_shape():
     x = fvector("x")
-    J = jacobian(tm.tanh(x), x)
+    J = jacobian(tt.tanh(x), x)
     assert J.type.dtype == "float32"
     node = J.owner
     shapes = node.op.infer_shape(node, [(7,), (5,)])
@@ -254,7 +253,7 @@ def test_jacobian_keeps_float32_and_infers_shape():
 def test_hessian_matches_numpy():
     x = dvector("x")
     A = RNG.randn(3, 3)
-    cost = (x ** 3).sum() + tdot.dot(x, tdot.dot(A, x))
+    cost = (x ** 3).sum() + tt.dot(x, tt.dot(A, x))
     H = hessian(cost, x)
     xv = RNG.randn(3)
     np.testing.assert_allclose(ev(H, {x: xv})[0], np.diag(6 * xv) + A + A.T, atol=1e-12)
@@ -299,7 +298,7 @@ def test_placeholders_get_test_values_when_test_values_are_on():
     x, v = dvector("x"), dvector("v")
     x.tag.test_value = np.array([1.0, 2.0])
     v.tag.test_value = np.ones(2)
-    J = jacobian(tm.exp(x), x)
+    J = jacobian(tt.exp(x), x)
     np.testing.assert_allclose(J.tag.test_value, np.diag(np.exp([1.0, 2.0])))
     r = Rop(Cube()(x), x, v)
     np.testing.assert_allclose(r.tag.test_value, 3 * np.array([1.0, 4.0]))

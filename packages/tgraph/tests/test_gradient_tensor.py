@@ -8,14 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import tgraph.tensor as tt
 from tgraph import config
 from tgraph.gradient import DisconnectedInputError, grad, subgraph_grad
 from tgraph.gradient_checks import verify_grad
 from tgraph.graph.evaluate import evaluate
 from tgraph.shared import shared
-from tgraph.tensor import dot as tdot
-from tgraph.tensor import join as tjoin
-from tgraph.tensor import math as tm
 from tgraph.tensor.type import TensorType, dmatrix, dscalar, dvector, fvector, ivector, lscalar
 
 RNG = np.random.RandomState(1234)
@@ -30,20 +28,20 @@ def positive(*shape):
 
 
 CASES = {
-    "exp-sum": (lambda a: tm.exp(a).sum(), [rand(3, 4)]),
-    "log": (lambda a: tm.log(a), [positive(4)]),
-    "sqrt": (lambda a: tm.sqrt(a), [positive(4)]),
-    "tanh": (lambda a: tm.tanh(a), [rand(2, 3)]),
-    "sigmoid": (lambda a: tm.sigmoid(a), [rand(5)]),
-    "softplus": (lambda a: tm.softplus(a), [rand(5)]),
+    "exp-sum": (lambda a: tt.exp(a).sum(), [rand(3, 4)]),
+    "log": (lambda a: tt.log(a), [positive(4)]),
+    "sqrt": (lambda a: tt.sqrt(a), [positive(4)]),
+    "tanh": (lambda a: tt.tanh(a), [rand(2, 3)]),
+    "sigmoid": (lambda a: tt.sigmoid(a), [rand(5)]),
+    "softplus": (lambda a: tt.softplus(a), [rand(5)]),
     "pow": (lambda a: a ** 3 - 2 * a, [rand(4)]),
     "pow-both": (lambda a, b: a ** b, [positive(4), rand(4)]),
     "div": (lambda a, b: a / b, [rand(3), positive(3)]),
     "broadcast-mul": (lambda a, b: a * b, [rand(3, 4), rand(4)]),
     "broadcast-row": (lambda a, b: a - b, [rand(3, 4), rand(1, 4)]),
     "abs": (lambda a: abs(a) * a, [rand(6)]),
-    "dot-mm": (lambda a, b: tdot.dot(a, b), [rand(3, 4), rand(4, 2)]),
-    "dot-mv": (lambda a, b: tdot.dot(a, b), [rand(3, 4), rand(4)]),
+    "dot-mm": (lambda a, b: tt.dot(a, b), [rand(3, 4), rand(4, 2)]),
+    "dot-mv": (lambda a, b: tt.dot(a, b), [rand(3, 4), rand(4)]),
     "gram": (lambda a: a.T.dot(a), [rand(3, 4)]),
     "mean-axis": (lambda a: a.mean(axis=0), [rand(3, 4)]),
     "var": (lambda a: a.var(axis=1), [rand(3, 4)]),
@@ -51,15 +49,15 @@ CASES = {
     "max": (lambda a: a.max(axis=1), [rand(3, 4)]),
     "reshape": (lambda a: a.reshape((4, 3)) * 2, [rand(3, 4)]),
     "subtensor": (lambda a: a[1:, ::2] ** 2, [rand(3, 4)]),
-    "concatenate": (lambda a, b: tjoin.concatenate([a, b], axis=0) ** 2,
+    "concatenate": (lambda a, b: tt.concatenate([a, b], axis=0) ** 2,
                     [rand(3, 4), rand(2, 4)]),
-    "softmax": (lambda a: tm.exp(a) / tm.exp(a).sum(axis=1, keepdims=True), [rand(3, 4)]),
-    "mlp": (lambda x, w, b: tm.tanh(tdot.dot(x, w) + b).sum(axis=1),
+    "softmax": (lambda a: tt.exp(a) / tt.exp(a).sum(axis=1, keepdims=True), [rand(3, 4)]),
+    "mlp": (lambda x, w, b: tt.tanh(tt.dot(x, w) + b).sum(axis=1),
             [rand(5, 3), rand(3, 4), rand(4)]),
-    "shared-input-twice": (lambda a: a * tm.exp(a) + a, [rand(4)]),
-    "clip": (lambda a: tm.clip(a, -0.5, 0.5) * a, [rand(6)]),
-    "maximum": (lambda a, b: tm.maximum(a, b), [rand(6), rand(6)]),
-    "switch": (lambda a: tm.switch(a > 0, a, 2 * a), [rand(6)]),
+    "shared-input-twice": (lambda a: a * tt.exp(a) + a, [rand(4)]),
+    "clip": (lambda a: tt.clip(a, -0.5, 0.5) * a, [rand(6)]),
+    "maximum": (lambda a, b: tt.maximum(a, b), [rand(6), rand(6)]),
+    "switch": (lambda a: tt.switch(a > 0, a, 2 * a), [rand(6)]),
 }
 
 
@@ -77,7 +75,7 @@ def test_verify_grad_float32(name):
 
 def test_float32_gradient_stays_float32():
     x = fvector("x")
-    cost = (tm.exp(x) * 2.5).sum()
+    cost = (tt.exp(x) * 2.5).sum()
     g = grad(cost, x)
     assert g.type == x.type
     assert evaluate([g], {x: np.ones(3, "float32")})[0].dtype == np.float32
@@ -85,7 +83,7 @@ def test_float32_gradient_stays_float32():
 
 def test_gradient_through_a_float64_cast_is_cast_back():
     x = fvector("x")
-    cost = tm.cast(x, "float64").sum()
+    cost = tt.cast(x, "float64").sum()
     g = grad(cost, x)
     assert g.type.dtype == "float32"
 
@@ -126,9 +124,9 @@ def test_disconnected_zero_has_the_shape_of_wrt():
 def test_paths_through_integers_give_zero_gradients():
     x = dvector("x")
     k = lscalar("k")
-    gx = grad(tm.cast(tm.cast(x, "int64"), "float64").sum(), x)
+    gx = grad(tt.cast(tt.cast(x, "int64"), "float64").sum(), x)
     np.testing.assert_array_equal(gx.eval({x: np.array([1.5, 2.5])}), 0)
-    gk = grad((x * tm.cast(k, "float64")).sum(), k)
+    gk = grad((x * tt.cast(k, "float64")).sum(), k)
     assert gk.type.dtype == config.floatX
 
 
@@ -140,7 +138,7 @@ def test_disconnected_input_on_a_tensor_graph():
 
 def test_consider_constant_on_a_tensor_graph():
     x = dvector("x")
-    h = tm.exp(x)
+    h = tt.exp(x)
     cost = (h * x).sum()
     g = grad(cost, x, consider_constant=[h])
     xv = np.array([0.0, 1.0])
@@ -159,8 +157,8 @@ def test_subgraph_grad_matches_the_full_gradient():
     t = dvector("t")
     w1 = shared(RNG.randn(3, 4), name="w1")
     w2 = shared(RNG.randn(4, 2), name="w2")
-    a1 = tm.tanh(tdot.dot(x, w1))
-    a2 = tm.tanh(tdot.dot(a1, w2))
+    a1 = tt.tanh(tt.dot(x, w1))
+    a2 = tt.tanh(tt.dot(a1, w2))
     cost2 = ((a2 - t) ** 2).sum() + w2.sum() ** 2
     cost1 = w1.sum() ** 2
     params, costs, ends = [[w2], [w1]], [cost2, cost1], [[a1], [x]]
@@ -179,7 +177,7 @@ def test_subgraph_grad_matches_the_full_gradient():
 
 def test_subgraph_grad_details_and_errors():
     x = dvector("x")
-    h = tm.exp(x)
+    h = tt.exp(x)
     cost = h.sum()
     wrt_g, end_g, start_g, cost_g = subgraph_grad([x], [h], cost=cost, details=True)
     assert start_g is None and len(cost_g) == 2
