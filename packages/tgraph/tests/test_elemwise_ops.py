@@ -349,3 +349,53 @@ def test_scalar_tensor_conversions():
         tensor_from_scalar(tt())
     (g,) = t.owner.op.grad([s], [tt("float32", ())])
     assert isinstance(g.owner.op, ScalarFromTensor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Composite scalar ops, test values, values of the wrong rank
+
+
+def test_elemwise_of_a_two_output_composite():
+    a, b = scal.get_scalar_type("float64")("a"), scal.get_scalar_type("float64")("b")
+    comp = scal.Composite([a, b], [scal.add(a, b), scal.mul(scal.exp(a), b)])
+    x, r = tt(name="x"), tt(bcast=(True, False), name="r")
+    s, p = Elemwise(comp)(x, r)
+    assert s.type.broadcastable == (False, False)
+    xv, rv = np.arange(6.0).reshape(2, 3) / 6, np.array([[1.0, 2.0, 3.0]])
+    sv, pv = run([s, p], {x: xv, r: rv})
+    np.testing.assert_allclose(sv, xv + rv)
+    np.testing.assert_allclose(pv, np.exp(xv) * rv)
+    assert s.owner.op.infer_shape(s.owner, [("a", "b"), (1, "b")]) == [("a", "b"), ("a", "b")]
+
+
+def test_compute_test_value_reports_a_mismatch_where_the_graph_is_built():
+    from tgraph import config
+    from tgraph.graph.utils import TestValueError
+
+    x, y = tt(name="x"), tt(name="y")
+    x.tag.test_value = np.ones((2, 3))
+    y.tag.test_value = np.ones((4, 3))
+    with config.change_flags(compute_test_value="raise"):
+        with pytest.raises(TestValueError, match="input dimension mismatch"):
+            tm.add(x, y)
+        y.tag.test_value = np.ones((2, 3))
+        np.testing.assert_array_equal(tm.add(x, y).tag.test_value, np.full((2, 3), 2.0))
+
+
+def test_perform_refuses_values_of_the_wrong_rank():
+    x, y = tt(name="x"), tt(name="y")
+    node = tm.add(x, y).owner
+    with pytest.raises(ValueError, match=r"input 1 has 1 dimension\(s\) \(shape \(3,\)\), "
+                                         r"expected 2"):
+        node.op.perform(node, [np.ones((2, 3)), np.ones(3)], [[None]])
+
+
+def test_gradient_engine_sums_over_broadcast_dimensions():
+    gradient = pytest.importorskip("tgraph.gradient")
+    m, r = tt(name="m"), tt(bcast=(True, False), name="r")
+    g_r, g_m = gradient.grad(tm.sum(tm.mul(tm.add(m, r), m)), [r, m])
+    assert g_r.type.broadcastable == (True, False)
+    mv, rv = np.arange(6.0).reshape(2, 3), np.array([[1.0, 2.0, 3.0]])
+    gr, gm = run([g_r, g_m], {m: mv, r: rv})
+    np.testing.assert_allclose(gr, mv.sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(gm, 2 * mv + rv)

@@ -191,3 +191,9 @@ def test_float32_logistic_regression_graph_stays_float32():
         p = 1 / (1 + np.exp(-xv @ wv - bv))
         expected = np.mean(-yv * np.log(p) - (1 - yv) * np.log(1 - p)) + 0.01 * np.sum(wv ** 2)
         np.testing.assert_allclose(out, expected, rtol=1e-5)
+        gradient = pytest.importorskip("tgraph.gradient")
+        gw, gb = gradient.grad(cost, [w, b])
+        assert gw.type.dtype == "float32" and gb.type.dtype == "float32"
+        gwv, gbv = run([gw, gb], vals)
+        np.testing.assert_allclose(gwv, xv.T @ (p - yv) / len(yv) + 0.02 * wv, rtol=1e-4)
+        np.testing.assert_allclose(gbv, np.mean(p - yv), rtol=1e-4, atol=1e-6)

@@ -293,8 +293,6 @@ class Elemwise(OpenMPOp):
                                 ["x"] * missing + list(range(i.type.ndim)))(i)
             padded.append(i)
         bcast = [all(bs) for bs in zip(*[i.type.broadcastable for i in padded])]
-        if ndim and not padded:
-            bcast = [False] * ndim
         out_bcasts = [list(bcast) for _ in shadow.outputs]
         out_dtypes = [o.type.dtype for o in shadow.outputs]
         for o, i in self.inplace_pattern.items():
@@ -579,4 +577,4 @@ def _elemwise_constant(var, recurse):
     return np.asarray(value, dtype=var.type.dtype)
 
 
-__all__ = ["DimShuffle", "Elemwise", "frozendict"]
+__all__ = ["DimShuffle", "Elemwise"]

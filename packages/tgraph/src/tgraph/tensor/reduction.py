@@ -629,5 +629,4 @@ __all__ = [
     "Sum",
     "check_and_normalize_axes",
     "makeKeepDims",
-    "sum_keepdims",
 ]
