@@ -274,8 +274,9 @@ def test_unused_input_raises_by_default(xy):
 
 def test_unused_input_warn_and_ignore(xy):
     x, y = xy
-    with pytest.warns(UserWarning, match=r"input 1 \(y\).*on_unused_input='ignore'"):
+    with pytest.warns(UserWarning, match=r"input 1 \(y\).*on_unused_input='ignore'") as rec:
         f = function([x, y], double(x), mode=MODE, on_unused_input="warn")
+    assert rec[0].filename == __file__
     np.testing.assert_array_equal(f([1.0], [9.0]), [2.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")

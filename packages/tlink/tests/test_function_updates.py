@@ -100,8 +100,9 @@ def test_updates_as_ordered_dict_and_plain_dict():
     function([], [], updates=OrderedDict([(a, neg(a)), (b, neg(b))]), mode=MODE)()
     assert a.get_value()[0] == -1.0 and b.get_value()[0] == -2.0
     function([], [], updates={a: neg(a)}, mode=MODE)()  # one entry: no warning
-    with pytest.warns(UserWarning, match="plain dict with several entries"):
+    with pytest.warns(UserWarning, match="plain dict with several entries") as rec:
         function([], [], updates={a: neg(a), b: neg(b)}, mode=MODE)
+    assert rec[0].filename == __file__
 
 
 def test_single_pair_not_in_a_list_is_an_error():

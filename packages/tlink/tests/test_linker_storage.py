@@ -345,6 +345,15 @@ def test_op_make_thunk_hook_and_prepare_node():
     assert calls == [("prepare", "py"), ("make_thunk", "py")]
 
 
+def test_op_make_thunk_without_impl_argument():
+    class OldHook(Scale):
+        def make_thunk(self, node, storage_map, compute_map, no_recycling):
+            return make_py_thunk(node, storage_map, compute_map, no_recycling)
+
+    x = dvec("x")
+    assert function([x], OldHook(3.0)(x), mode=Mode("py", None))(np.ones(1))[0] == 3.0
+
+
 def test_register_thunk_maker_for_an_implementation(monkeypatch):
     made = []
 

@@ -14,7 +14,7 @@ import warnings
 import tgraph
 from tlink.errors import FallbackWarning
 
-__all__ = ["reset_fallback_warnings", "warn_fallback", "warned_names"]
+__all__ = ["reset_fallback_warnings", "user_stacklevel", "warn_fallback", "warned_names"]
 
 _warned: set[str] = set()
 
@@ -28,8 +28,9 @@ def _library_dirs() -> tuple[str, ...]:
             os.path.dirname(os.path.abspath(tgraph.__file__)))
 
 
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that makes a warning point at the first frame outside tlink/tgraph."""
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning, issued by this function's caller, point at
+    the first frame outside tlink/tgraph (the user's line)."""
     frame = sys._getframe(2)
     level = 2
     while frame is not None and _is_ours(frame.f_code.co_filename):
@@ -49,7 +50,7 @@ def warn_fallback(what: str, why: str, instead: str) -> bool:
         return False
     _warned.add(what)
     warnings.warn(f"{what} is not available yet ({why}); {instead}", FallbackWarning,
-                  stacklevel=_user_stacklevel())
+                  stacklevel=user_stacklevel())
     return True
 
 

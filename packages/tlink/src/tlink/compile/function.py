@@ -21,6 +21,7 @@ from tlink.compile.io import In, SymbolicInput
 from tlink.compile.maker import orig_function
 from tlink.compile.rebuild import iter_over_pairs, rebuild_collect_shared
 from tlink.errors import UnusedInputError
+from tlink.fallback import user_stacklevel
 from tlink.profiling import make_profile
 
 __all__ = ["function", "function_dump", "pfunc"]
@@ -67,7 +68,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             "function: 'updates' is a plain dict with several entries. Theano 1.0 expected an "
             "OrderedDict or a list of (shared_variable, update) pairs because the order of a "
             "dict was not deterministic; pass a list of pairs to make the order explicit.",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     if not isinstance(inputs, list | tuple):
         raise TypeError(

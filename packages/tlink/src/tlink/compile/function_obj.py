@@ -118,6 +118,17 @@ class Function:
             self.inv_finder[id(cont)] = spec
         self._value = _ValueAccess(self)
         self._container = _ContainerAccess(self)
+        # Cells the call path touches, precomputed so that a call does little bookkeeping.
+        self._explicit_cells = [input_storage[k].storage for k in self._explicit]
+        self._required_cells = [c.storage for k, c in enumerate(input_storage)
+                                if self._required[k]]
+        self._refeed = [(input_storage[k].storage, value)
+                        for k, (_req, refeed, value) in enumerate(self.defaults) if refeed]
+        self._output_cells = [c.storage for c in output_storage]
+        self._gc_outputs = bool(getattr(fn, "allow_gc", False))
+        self._computed_output_cells = [
+            c.storage for c, var in zip(output_storage, maker.fgraph.outputs)
+            if var.owner is not None]
 
     # -- lookups ----------------------------------------------------------------------------
     value = property(lambda self: self._value, doc="Dict-like access to input values.")
@@ -180,8 +191,16 @@ class Function:
 
     def _set_arguments(self, args: Sequence, kwargs: dict) -> None:
         """Check and store every argument, or raise before anything runs."""
-        label = function_label(self.name)
         explicit = self._explicit
+        if not kwargs and len(args) == len(explicit):
+            # The common call: every explicit input, positionally.
+            values = [self._filter(k, arg) for k, arg in zip(explicit, args)]
+            for cell, value in zip(self._explicit_cells, values):
+                cell[0] = value
+            if self._check_for_aliased_inputs and len(values) > 1:
+                self._break_input_aliases(explicit)
+            return
+        label = function_label(self.name)
         n_req = sum(1 for k in explicit if self._required[k])
         takes = (f"{len(explicit)} input{'s' if len(explicit) != 1 else ''}"
                  if n_req == len(explicit) else f"{n_req} to {len(explicit)} inputs")
@@ -193,7 +212,7 @@ class Function:
         for key, arg in kwargs.items():
             try:
                 cont = self.finder[key]
-            except KeyError:
+            except (KeyError, TypeError):
                 raise TypeError(
                     f"{label} got an unexpected keyword argument {key!r}. {self._inputs_info()}"
                 ) from None
@@ -237,9 +256,8 @@ class Function:
                 self.input_storage[k].storage[0] = _copy.copy(self.input_storage[k].storage[0])
 
     def _restore_defaults(self) -> None:
-        for k, (_required, refeed, value) in enumerate(self.defaults):
-            if refeed:
-                self.input_storage[k].storage[0] = value
+        for cell, value in self._refeed:
+            cell[0] = value
 
     # -- calling ----------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any):
@@ -249,8 +267,8 @@ class Function:
         if output_subset is not None:
             output_subset = self._subset_indices(output_subset)
         if self.trust_input and not kwargs:
-            for k, arg in zip(self._explicit, args):
-                self.input_storage[k].storage[0] = arg
+            for cell, arg in zip(self._explicit_cells, args):
+                cell[0] = arg
         else:
             try:
                 self._set_arguments(args, kwargs)
@@ -267,14 +285,12 @@ class Function:
             self._restore_defaults()
             raise
         dt_fn = time.perf_counter() - t_fn
-        outputs = [c.storage[0] for c in self.output_storage]
-        for k, cont in enumerate(self.input_storage):
-            if self._required[k]:
-                cont.storage[0] = None
-        if getattr(self.fn, "allow_gc", False):
-            for cont, var in zip(self.output_storage, self.maker.fgraph.outputs):
-                if var.owner is not None:
-                    cont.storage[0] = None
+        outputs = [cell[0] for cell in self._output_cells]
+        for cell in self._required_cells:
+            cell[0] = None
+        if self._gc_outputs:
+            for cell in self._computed_output_cells:
+                cell[0] = None
         if getattr(self.fn, "need_update_inputs", True):
             for k in reversed(self._update_positions):
                 self.input_storage[k].data = outputs.pop()

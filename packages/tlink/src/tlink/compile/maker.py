@@ -23,6 +23,7 @@ from tlink.compile.function_obj import Function
 from tlink.compile.io import In, SymbolicInput, SymbolicOutput
 from tlink.compile.ops import deep_copy_op, view_op
 from tlink.errors import UnusedInputError
+from tlink.fallback import user_stacklevel
 from tlink.mode import get_mode, run_optimizer
 from tlink.profiling import ProfileStats
 
@@ -293,7 +294,7 @@ class FunctionMaker:
             if on_unused_input == "warn":
                 warnings.warn(
                     f"{base} To make this an error pass on_unused_input='raise'; to silence "
-                    "it, on_unused_input='ignore'.", UserWarning, stacklevel=6)
+                    "it, on_unused_input='ignore'.", UserWarning, stacklevel=user_stacklevel())
             else:
                 raise UnusedInputError(
                     f"{base} Remove it from the inputs, or pass on_unused_input='warn' (or "

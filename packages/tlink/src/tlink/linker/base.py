@@ -20,6 +20,7 @@ Thunk makers are looked up by implementation name, so a C backend registers
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -284,7 +285,10 @@ def make_node_thunk(node: Apply, storage_map: dict, compute_map: dict,
         prepare(node, storage_map, compute_map, impl or "py")
     own = getattr(op, "make_thunk", None)
     if own is not None:
-        thunk = own(node, storage_map, compute_map, no_recycling, impl=impl)
+        if _takes_impl(own):
+            thunk = own(node, storage_map, compute_map, no_recycling, impl=impl)
+        else:  # Ops written before Theano added the ``impl`` argument
+            thunk = own(node, storage_map, compute_map, no_recycling)
     else:
         thunk = None
         if impl is not None and impl != "py" and impl in _thunk_makers:
@@ -300,6 +304,14 @@ def make_node_thunk(node: Apply, storage_map: dict, compute_map: dict,
         thunk.inputs = [storage_map[v] for v in node.inputs]
         thunk.outputs = [storage_map[v] for v in node.outputs]
     return thunk
+
+
+def _takes_impl(method: Callable) -> bool:
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return True
+    return "impl" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def make_thunks(order: Sequence[Apply], storage_map: dict, compute_map: dict,
