@@ -33,6 +33,8 @@ from tgraph.tensor.alloc import (
     eye,
     fill,
     identity_like,
+    mgrid,
+    ogrid,
     ones,
     ones_like,
     second,
@@ -364,3 +366,24 @@ def test_tril_triu_errors_and_grad(rng):
     with pytest.raises(TypeError, match="expected at least 2 dimensions"):
         tril(T.vector())
     check_graph_grad(lambda x: tril(x, 1) + triu(x, 1), [rng.standard_normal((3, 4))], rng)
+
+
+# -- mgrid, ogrid ------------------------------------------------------------------------------
+
+
+def test_mgrid_ogrid_match_numpy():
+    n = T.lscalar()
+    dense = mgrid[0:n, 1:7:2]
+    sparse = ogrid[0:n, 1:7:2]
+    want_dense = np.mgrid[0:4, 1:7:2]
+    want_sparse = np.ogrid[0:4, 1:7:2]
+    for got, want in zip(run(dense, {n: 4}), want_dense):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(run(sparse, {n: 4}), want_sparse):
+        np.testing.assert_array_equal(got, want)
+    assert sparse[1].broadcastable == (True, False)
+    np.testing.assert_array_equal(run(mgrid[2:5]), np.mgrid[2:5])
+    with pytest.raises(TypeError, match="expected slices with a stop"):
+        mgrid[0:]
+    with pytest.raises(NotImplementedError, match="complex steps"):
+        mgrid[0:1:5j]

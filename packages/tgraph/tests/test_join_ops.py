@@ -30,6 +30,7 @@ from tgraph.tensor.join import (
     roll,
     split,
     stack,
+    stacklists,
     tile,
     vertical_stack,
 )
@@ -239,6 +240,16 @@ def test_as_tensor_variable_of_lists():
     x = T.vector()
     rows = as_tensor_variable([x, x])
     np.testing.assert_array_equal(run(rows, {x: np.arange(3.0)}), [[0, 1, 2], [0, 1, 2]])
+
+
+def test_stacklists():
+    a, b, c, d = (T.dscalar(n) for n in "abcd")
+    m = stacklists([[a, b], [c, d]])
+    np.testing.assert_array_equal(run(m, {a: 1, b: 2, c: 3, d: 4}), [[1, 2], [3, 4]])
+    xs = [T.matrix() for _ in range(4)]
+    grid = stacklists([xs[:2], xs[2:]])
+    assert run(grid, {x: np.ones((3, 2)) for x in xs}).shape == (2, 2, 3, 2)
+    assert stacklists(a) is a
 
 
 # -- Split -------------------------------------------------------------------------------------

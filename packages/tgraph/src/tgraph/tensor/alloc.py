@@ -383,6 +383,45 @@ def _cached_arange(dtype: str) -> ARange:
     return op
 
 
+class _NdGrid:
+    """``mgrid[0:5, 0:3]`` / ``ogrid[...]``: coordinate grids built from aranges (numpy's).
+
+    ``mgrid`` gives one full array per slice; ``ogrid`` gives each range with broadcastable
+    size-1 dimensions elsewhere. Slice bounds may be symbolic; a single slice gives a vector.
+    """
+
+    def __init__(self, sparse: bool):
+        self.sparse = sparse
+
+    def __getitem__(self, key):
+        single = isinstance(key, slice)
+        slices = (key,) if single else tuple(key)
+        for sl in slices:
+            if not isinstance(sl, slice) or sl.stop is None:
+                raise TypeError(f"{self!r}: expected slices with a stop, got {sl!r}")
+            if isinstance(sl.step, complex):
+                raise NotImplementedError(f"{self!r}: complex steps (point counts) are not "
+                                          "supported")
+        ranges = [arange(0 if sl.start is None else sl.start, sl.stop,
+                         1 if sl.step is None else sl.step) for sl in slices]
+        if single:
+            return ranges[0]
+        ndim = len(ranges)
+        padded = [r.dimshuffle(*["x"] * j, 0, *["x"] * (ndim - 1 - j))
+                  for j, r in enumerate(ranges)]
+        if self.sparse:
+            return padded
+        lengths = [dim(r, 0) for r in ranges]
+        return [alloc(p, *lengths) for p in padded]
+
+    def __repr__(self):
+        return "ogrid" if self.sparse else "mgrid"
+
+
+mgrid = _NdGrid(sparse=False)
+ogrid = _NdGrid(sparse=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # eye, tri
 
@@ -482,6 +521,8 @@ __all__ = [
     "eye",
     "fill",
     "identity_like",
+    "mgrid",
+    "ogrid",
     "ones",
     "ones_like",
     "second",

@@ -268,6 +268,14 @@ def stack(*tensors, **kwargs):
 register_list_stacker(stack)
 
 
+def stacklists(arg):
+    """Stack nested lists of tensors recursively, keeping their structure (a 2x2 list of
+    scalars gives a 2x2 matrix; of matrices, a (2, 2, m, n) tensor)."""
+    if isinstance(arg, list | tuple):
+        return stack([stacklists(a) for a in arg])
+    return arg
+
+
 def _check_matrices(where: str, args) -> None:
     if len(args) < 2:
         raise ValueError(f"{where}: expected at least 2 matrices, got {len(args)}")
@@ -478,6 +486,7 @@ __all__ = [
     "roll",
     "split",
     "stack",
+    "stacklists",
     "tile",
     "vertical_stack",
 ]
