@@ -242,6 +242,13 @@ def test_as_tensor_variable_of_lists():
     np.testing.assert_array_equal(run(rows, {x: np.arange(3.0)}), [[0, 1, 2], [0, 1, 2]])
 
 
+def test_stack_grad(rng):
+    check_graph_grad(lambda a, b: stack([a, b], axis=1),
+                     [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], rng)
+    check_graph_grad(lambda a, b: stack([a, b]), [rng.standard_normal(()),
+                                                  rng.standard_normal(())], rng)
+
+
 def test_stacklists():
     a, b, c, d = (T.dscalar(n) for n in "abcd")
     m = stacklists([[a, b], [c, d]])
