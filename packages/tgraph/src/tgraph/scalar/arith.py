@@ -331,7 +331,7 @@ class RoundHalfToEven(_Rounding):
     """x rounded to the nearest integer, ties to even (NumPy's ``round``)."""
 
     nfunc_spec = ("around", 1, 1)
-    _func = np.round
+    _func = staticmethod(np.round)
 
 
 class RoundHalfAwayFromZero(_Rounding):
@@ -398,7 +398,7 @@ class Switch(ScalarOp):
 
     nin = 3
     nfunc_spec = ("where", 3, 1)
-    _func = np.where
+    _func = staticmethod(np.where)
 
     def output_types(self, types):
         return list(upcast_out(types[1], types[2]))
@@ -445,7 +445,7 @@ class Real(UnaryScalarOp):
     """The real part (x itself for a real x)."""
 
     nfunc_spec = ("real", 1, 1)
-    _func = np.real
+    _func = staticmethod(np.real)
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -459,7 +459,7 @@ class Imag(UnaryScalarOp):
     """The imaginary part (0 for a real x)."""
 
     nfunc_spec = ("imag", 1, 1)
-    _func = np.imag
+    _func = staticmethod(np.imag)
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -483,7 +483,7 @@ class Angle(UnaryScalarOp):
     """The argument of a complex number (0 or pi for reals); float64, as in Theano."""
 
     nfunc_spec = ("angle", 1, 1)
-    _func = np.angle
+    _func = staticmethod(np.angle)
 
     def grad(self, inputs, output_grads):
         (c,) = inputs

@@ -24,6 +24,7 @@ from tgraph.graph.utils import MethodNotDefined
 from tgraph.scalar.preferences import same_out, specific_out, transfer_type
 from tgraph.scalar.type import (
     ScalarType,
+    all_types,
     continuous_types,
     convert,
     discrete_types,
@@ -86,14 +87,17 @@ def constant(x: Any, name: str | None = None, dtype: str | None = None) -> Varia
 # The base class
 
 
-def _dtype_of(value: Any) -> str:
+def _dtype_of(value: Any) -> np.dtype:
     dtype = getattr(value, "dtype", None)
-    return str(dtype if dtype is not None else np.asarray(value).dtype)
+    return dtype if dtype is not None else np.asarray(value).dtype
+
+
+_SCALAR_CLASSES = {t.dtype: t.dtype_specs()[0] for t in all_types}
 
 
 def _as_dtype(value: Any, dtype: str):
     """``value`` as a NumPy scalar of ``dtype`` (wrapping like NumPy casts, no warnings)."""
-    if type(value) is np.dtype(dtype).type:
+    if type(value) is _SCALAR_CLASSES[dtype]:
         return value
     with np.errstate(all="ignore"):
         return np.asarray(value).astype(dtype)[()]
@@ -133,6 +137,14 @@ class ScalarOp(Op):
     __props__ = ("output_types_preference", "name")
     _func: Callable | None = None
     _lift = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A plain function stored as ``_func`` would be bound as a method; NumPy ufuncs are
+        # not descriptors, so only the others need wrapping.
+        func = cls.__dict__.get("_func")
+        if func is not None and not isinstance(func, staticmethod | np.ufunc):
+            cls._func = staticmethod(func)
 
     def __init__(self, output_types_preference: Callable | None = None,
                  name: str | None = None):
@@ -191,14 +203,20 @@ class ScalarOp(Op):
             with np.errstate(all="ignore"):
                 ufunc = np.frompyfunc(self.impl, len(arrays), max(self.nout, 1))
                 return ufunc(*arrays)
+        return self._apply_func(arrays, self._out_dtypes(arrays)[0] if self._lift else None)
+
+    def _apply_func(self, arrays: Sequence[Any], out_dtype: str | None):
         with np.errstate(all="ignore"):
             if self._lift:
-                arrays = lift_discrete(arrays, self._out_dtypes(arrays)[0])
+                arrays = lift_discrete(arrays, out_dtype)
             return self._func(*arrays)
 
     def _run(self, inputs: Sequence[Any], dtypes: Sequence[str]):
-        with np.errstate(all="ignore"):
-            res = self.vectorized(*inputs)
+        if self._func is not None and type(self).vectorized is ScalarOp.vectorized:
+            res = self._apply_func(inputs, dtypes[0])  # output dtype known: no re-typing
+        else:
+            with np.errstate(all="ignore"):
+                res = self.vectorized(*inputs)
         if len(dtypes) == 1:
             return _as_dtype(res, dtypes[0])
         return tuple(_as_dtype(r, d) for r, d in zip(res, dtypes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import scipy.special
 
 from tgraph.graph.basic import Constant
@@ -231,7 +232,8 @@ class Chi2SF(_Special2):
 
     @staticmethod
     def _func(x, k):
-        return scipy.special.chdtrc(k, x)
+        # float64 whatever the inputs, as the output type says
+        return scipy.special.chdtrc(np.asarray(k, "float64"), np.asarray(x, "float64"))
 
     def grad(self, inputs, output_grads):
         x, k = inputs

@@ -69,7 +69,15 @@ _TOLERANCES: dict[str, tuple[float, float]] = {  # dtype: (rtol, atol)
 }
 
 
+_DTYPE_NAMES: dict[np.dtype, str] = {np.dtype(k): k for k in _DTYPE_SPECS}
+
+
 def _resolve_dtype(dtype: Any) -> str:
+    # Fast paths first: this runs for every node built and every scalar computed.
+    if isinstance(dtype, str) and dtype in _DTYPE_SPECS:
+        return dtype
+    if isinstance(dtype, np.dtype) and dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
     if dtype == "floatX":
         return config.floatX
     try:
@@ -228,6 +236,8 @@ _scalar_types: dict[str, ScalarType] = {}
 
 def get_scalar_type(dtype: str) -> ScalarType:
     """The shared ScalarType of ``dtype`` ('floatX' reads config.floatX now)."""
+    if dtype in _scalar_types and dtype != "floatX":
+        return _scalar_types[dtype]
     name = _resolve_dtype(dtype)
     t = _scalar_types.get(name)
     if t is None:
@@ -246,6 +256,17 @@ def upcast(dtype: str, *dtypes: str) -> str:
     floatX float32 (or float16), a float64 (or float32) result is lowered to floatX unless one
     of the dtypes asked for that precision explicitly.
     """
+    key = (dtype, dtypes, config.cast_policy, config.floatX)
+    rval = _upcast_cache.get(key)
+    if rval is None:
+        rval = _upcast_cache[key] = _upcast(dtype, *dtypes)
+    return rval
+
+
+_upcast_cache: dict[tuple, str] = {}
+
+
+def _upcast(dtype: str, *dtypes: str) -> str:
     all_dtypes = [_resolve_dtype(d) for d in (dtype, *dtypes)]
     numpy_floatx = config.cast_policy == "numpy+floatX"
     keep32 = numpy_floatx and config.floatX == "float32" and "float64" not in all_dtypes
