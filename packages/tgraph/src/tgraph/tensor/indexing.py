@@ -443,3 +443,19 @@ def _sum_grad_over_bcasted_dims(x, gx):
     if added:
         gx = gx.dimshuffle(list(range(added, gx.ndim)))
     return patternbroadcast(gx, x.broadcastable)
+
+
+# Theano 1.0's theano.tensor.type_other names, and the slice helpers rewrites use.
+__all__ = [
+    "AdvancedBooleanIndexingError",
+    "AdvancedIndexingError",
+    "MakeSlice",
+    "NoneConst",
+    "SliceConstant",
+    "SliceType",
+    "as_int_none_variable",
+    "get_canonical_form_slice",
+    "make_slice",
+    "slice_length",
+    "slicetype",
+]
