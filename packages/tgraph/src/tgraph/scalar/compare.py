@@ -11,13 +11,11 @@ import numpy as np
 
 from tgraph.scalar.op import (
     BinaryScalarOp,
-    ScalarOp,
     UnaryScalarOp,
     float_zeros_like,
 )
 from tgraph.scalar.preferences import upcast_out
 from tgraph.scalar.type import (
-    ScalarType,
     bool_,
     complex_types,
     discrete_types,
@@ -251,38 +249,3 @@ xor = XOR(name="xor")
 and_ = AND(name="and_")
 invert = Invert(name="invert")
 
-__all__ = [
-    "AND",
-    "EQ",
-    "GE",
-    "GT",
-    "LE",
-    "LT",
-    "NEQ",
-    "OR",
-    "XOR",
-    "BinaryBitOp",
-    "FixedLogicalComparison",
-    "InRange",
-    "Invert",
-    "IsInf",
-    "IsNan",
-    "LogicalComparison",
-    "ScalarOp",
-    "ScalarType",
-    "UnaryBitOp",
-    "and_",
-    "eq",
-    "ge",
-    "gt",
-    "inclosedrange",
-    "inopenrange",
-    "invert",
-    "isinf",
-    "isnan",
-    "le",
-    "lt",
-    "neq",
-    "or_",
-    "xor",
-]
