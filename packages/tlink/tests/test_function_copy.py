@@ -13,6 +13,7 @@ import pickle
 import numpy as np
 import pytest
 
+from tgraph import config
 from tgraph.shared import shared
 from tgraph.tensor.type import TensorType
 from tlink import DeepCopyOp, In, Mode, ProfileStats, ViewOp, function
@@ -166,3 +167,19 @@ def test_profile_with_py_linker_and_summary_without_calls():
     out = io.StringIO()
     ProfileStats(atexit_print=False).summary(file=out)
     assert "No execution time" in out.getvalue()
+
+
+def test_profile_flag_profiles_every_function(monkeypatch):
+    from tlink import profiling
+
+    monkeypatch.setattr(profiling, "_to_print_at_exit", [])
+    monkeypatch.setattr(profiling, "_atexit_registered", True)  # print nothing at exit
+    x = dvec("x")
+    with config.change_flags(profile=True):
+        f = function([x], copy_op(x), mode=MODE, name="flagged")
+    assert isinstance(f.profile, ProfileStats) and f.profile.message == "flagged"
+    assert profiling._to_print_at_exit == [f.profile]
+    out = io.StringIO()
+    f(np.ones(1))
+    profiling._print_all_at_exit(file=out)
+    assert "flagged" in out.getvalue()

@@ -210,11 +210,15 @@ def test_registered_optimizer_runs_for_its_name():
     opt = Rewriter()
     register_optimizer("fast_run", opt)
     x = dvec("x")
+    out = double(x)
+    out.name = "doubled"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = function([x], double(x), mode=Mode(linker="py", optimizer="fast_run"))
+        f = function([x], out, mode=Mode(linker="py", optimizer="fast_run"))
     np.testing.assert_array_equal(f(np.array([1.0])), [3.0])
     assert opt.runs == 1
+    assert isinstance(f.maker.fgraph.outputs[0].owner.op, Triple)
+    assert f.maker.fgraph.outputs[0].name == "doubled"  # the rewrite kept the user's name
     with pytest.raises(ValueError, match="already registered"):
         register_optimizer("fast_run", Rewriter())
 

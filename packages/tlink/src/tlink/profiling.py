@@ -22,10 +22,11 @@ _to_print_at_exit: list[ProfileStats] = []
 _atexit_registered = False
 
 
-def _print_all_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
+def _print_all_at_exit(file: IO[str] | None = None) -> None:
+    """Print the profiles of the ``profile`` flag (registered with atexit on first use)."""
     for stats in _to_print_at_exit:
         if stats.fct_callcount or stats.compile_time:
-            stats.summary(file=sys.stderr)
+            stats.summary(file=sys.stderr if file is None else file)
 
 
 class ProfileStats:

@@ -115,7 +115,7 @@ class Function:
             self.finder[spec.variable] = cont
             if spec.name is not None:
                 self.finder[spec.name] = DUPLICATE if spec.name in self.finder else cont
-            self.inv_finder[id(cont)] = spec
+            self.inv_finder[cont] = spec
         self._value = _ValueAccess(self)
         self._container = _ContainerAccess(self)
         # Cells the call path touches, precomputed so that a call does little bookkeeping.

@@ -17,6 +17,7 @@ from typing import Any
 from tgraph import config
 from tgraph.graph.basic import Constant, Variable, graph_inputs
 from tgraph.graph.basic import ancestors as graph_ancestors
+from tgraph.graph.features import Feature
 from tgraph.graph.fg import FunctionGraph
 from tgraph.shared import Container
 from tlink.compile.function_obj import Function
@@ -29,6 +30,7 @@ from tlink.profiling import ProfileStats
 
 __all__ = [
     "FunctionMaker",
+    "PreserveNames",
     "alias_root",
     "convert_function_input",
     "fgraph_updated_vars",
@@ -95,6 +97,18 @@ def fgraph_updated_vars(fgraph: FunctionGraph, expanded_inputs) -> dict:
     return updated
 
 
+class PreserveNames(Feature):
+    """Keeps a variable's name when a rewrite replaces it by an unnamed one.
+
+    Error messages and printed graphs then still show the user's names after optimization
+    (Theano 1.0's ``PreserveVariableAttributes``).
+    """
+
+    def on_change_input(self, fgraph, node, i, old, new, reason=None) -> None:
+        if old.name is not None and new.name is None:
+            new.name = old.name
+
+
 def std_fgraph(input_specs, output_specs, accept_inplace: bool = False):
     """The FunctionGraph of the specs: outputs, then one output per updated input.
 
@@ -112,6 +126,7 @@ def std_fgraph(input_specs, output_specs, accept_inplace: bool = False):
             out_idx += 1
     orig_outputs = [spec.variable for spec in output_specs] + updates
     fgraph = FunctionGraph(orig_inputs, orig_outputs, update_mapping=update_mapping)
+    fgraph.attach_feature(PreserveNames())
     for node in fgraph.toposort():
         if getattr(node.op, "destroy_map", None):
             if not accept_inplace:
