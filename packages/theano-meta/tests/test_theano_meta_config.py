@@ -293,36 +293,29 @@ def test_error_inside_the_serving_module_is_not_hidden(tmp_path: Path) -> None:
     assert "ModuleNotFoundError: No module named 'no_such_dependency_xyz'" in proc.stderr
 
 
-# A None entry in sys.modules makes `import tgraph.tensor` fail as if it did not exist; it is
-# set after `import theano` because the other packages use tgraph.tensor themselves.
-_WITHOUT_TGRAPH_TENSOR = """
-    import sys
+# A theano module whose serving package module is absent: `require` reports it in one line.
+_MISSING_SERVER = """
     import theano
-    sys.modules.pop("theano.tensor", None)
-    sys.modules["tgraph.tensor"] = None
+    from theano._missing import require
+    require("tgraph.no_such_module", provides="theano.no_such_module")
 """
 
 
-def test_tensor_placeholder_is_a_one_line_error(tmp_path: Path) -> None:
-    proc = run_python(_WITHOUT_TGRAPH_TENSOR + "    import theano.tensor as T\n", tmp_path)
+def test_missing_server_module_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_python(_MISSING_SERVER, tmp_path)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "NotYetImplementedError: theano.tensor is not implemented yet in this Theano rebuild: "
-        "it will be served by tgraph.tensor, which does not provide it yet."
+        "NotYetImplementedError: theano.no_such_module is not implemented yet in this Theano "
+        "rebuild: it will be served by tgraph.no_such_module, which does not provide it yet."
     ]
 
 
-def test_tensor_placeholder_error_can_be_caught(tmp_path: Path) -> None:
-    code = """
-    try:
-        import theano.tensor
-    except NotImplementedError as exc:
-        print(type(exc).__name__)
-    """
-    proc = run_python(_WITHOUT_TGRAPH_TENSOR + code, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "NotYetImplementedError"
+def test_missing_server_module_error_can_be_caught() -> None:
+    from theano._missing import require
+
+    with pytest.raises(NotImplementedError, match=r"theano\.no_such_module is not implemented"):
+        require("tgraph.no_such_module", provides="theano.no_such_module")
 
 
 def test_pending_names_raise_not_yet_implemented() -> None:

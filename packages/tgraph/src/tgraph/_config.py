@@ -74,3 +74,10 @@ config.add(
     EnumStr("low", "high"),
     in_c_key=False,
 )
+config.add(
+    "warn.round",
+    "Warn when tensor.round() is called without a mode: Theano 1.0 changed its default from "
+    "half_away_from_zero to half_to_even (NumPy's).",
+    BoolParam(True),
+    in_c_key=False,
+)

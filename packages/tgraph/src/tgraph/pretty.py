@@ -249,6 +249,8 @@ class SubtensorPrinter:
                 if index.owner is not None and type(index.owner.op).__name__ == \
                         "ScalarFromTensor":
                     index = index.owner.inputs[0]
+                if index.owner is None and hasattr(index, "data"):
+                    return str(index.data)  # a constant index reads as its value: x[1:3]
                 return _with_precedence(pstate, -1000, index)
             if entry is None or blank(entry):
                 return ""

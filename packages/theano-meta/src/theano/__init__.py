@@ -12,11 +12,38 @@ import tgpu as _tgpu  # noqa: F401
 import tgraph as _tgraph
 import tlink as _tlink  # noqa: F401
 import topt as _topt  # noqa: F401
-from theano import configparser
+from tgraph.gradient import Lop, Rop, grad
+from tgraph.graph import (
+    Apply,
+    Constant,
+    FunctionGraph,
+    Op,
+    Type,
+    Variable,
+    clone,
+)
+from tgraph.shared import SharedVariable, shared
+from tgraph.tensor.basic import get_scalar_constant_value
+from tgraph.tensor.dot import dot
+from theano import compile, configparser, gof, gradient, printing, scalar, tensor
 from theano._extensions import load_extensions as _load_extensions
 from theano._missing import not_yet as _not_yet
 from theano._version import __version__
+from theano.compile import (
+    FAST_COMPILE,
+    FAST_RUN,
+    In,
+    Mode,
+    Out,
+    ProfileStats,
+    function,
+    function_dump,
+    predefined_linkers,
+    predefined_modes,
+    predefined_optimizers,
+)
 from theano.configparser import change_flags
+from theano.printing import pp, pprint
 
 config = _tgraph.config
 
@@ -24,26 +51,59 @@ _load_extensions()
 # After every package and extension has declared its flags, so only real typos are reported.
 config.warn_unknown()
 
-__all__ = ["__version__", "change_flags", "config", "configparser"]
+__all__ = [
+    "FAST_COMPILE",
+    "FAST_RUN",
+    "Apply",
+    "Constant",
+    "FunctionGraph",
+    "In",
+    "Lop",
+    "Mode",
+    "Op",
+    "Out",
+    "ProfileStats",
+    "Rop",
+    "SharedVariable",
+    "Type",
+    "Variable",
+    "__version__",
+    "change_flags",
+    "clone",
+    "compile",
+    "config",
+    "configparser",
+    "dot",
+    "function",
+    "function_dump",
+    "get_scalar_constant_value",
+    "gof",
+    "grad",
+    "gradient",
+    "pp",
+    "pprint",
+    "predefined_linkers",
+    "predefined_modes",
+    "predefined_optimizers",
+    "printing",
+    "scalar",
+    "shared",
+    "tensor",
+]
 
 # Theano 1.0 names that the packages do not serve yet, and who will. Reading one raises a
 # NotYetImplementedError saying so (an AttributeError too, so hasattr() stays False). A name
-# leaves this table's reach as soon as the import above that provides it is added.
+# leaves this table as soon as the import above that provides it is added.
 _PENDING = {
-    "function": "tlink",
-    "Mode": "tlink",
-    "In": "tlink",
-    "Out": "tlink",
-    "shared": "tgraph",
-    "grad": "tgraph",
-    "Op": "tgraph",
-    "Apply": "tgraph",
-    "Variable": "tgraph",
-    "Constant": "tgraph",
-    "Type": "tgraph",
-    "FunctionGraph": "tgraph",
-    "pp": "tgraph",
-    "pprint": "tgraph",
+    "scan": "a scan package (not yet written)",
+    "scan_module": "a scan package (not yet written)",
+    "map": "a scan package (not yet written)",
+    "reduce": "a scan package (not yet written)",
+    "foldl": "a scan package (not yet written)",
+    "foldr": "a scan package (not yet written)",
+    "ifelse": "tlink's lazy VM (not yet written)",
+    "OpFromGraph": "tlink (not yet written)",
+    "sparse": "a sparse package (not yet written)",
 }
 
 

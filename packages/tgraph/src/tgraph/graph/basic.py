@@ -204,8 +204,8 @@ class Constant(Variable):
             return self.name
         s = str(self.data)
         if len(s) > 20:
-            s = s[:10] + "..."
-        return s
+            s = s[:10] + "..." + s[-10:]
+        return f"Constant{{{s}}}"
 
     def clone(self) -> Constant:
         cp = self.__class__(self.type, self.data, self.name)

@@ -88,11 +88,14 @@ def user_stack(limit: int) -> list[traceback.FrameSummary]:
     """The caller's stack without our own packages' frames, innermost ``limit`` kept."""
     if limit == 0:
         return []
-    frames = traceback.extract_stack(sys._getframe(2))
-    user = [f for f in frames if not f.filename.startswith(_INTERNAL_PREFIXES)]
-    if limit > 0:
-        user = user[-limit:]
-    return user
+    # Walk frames lazily and read no source lines: this runs for every variable created.
+    frame, picked = sys._getframe(2), []
+    while frame is not None and (limit < 0 or len(picked) < limit):
+        if not frame.f_code.co_filename.startswith(_INTERNAL_PREFIXES):
+            picked.append((frame, frame.f_lineno))
+        frame = frame.f_back
+    picked.reverse()
+    return list(traceback.StackSummary.extract(iter(picked), lookup_lines=False))
 
 
 def add_tag_trace(thing: Any, limit: int | None = None) -> Any:

@@ -314,11 +314,16 @@ def _prefix_of(dtype: str) -> str:
 
 
 def _plural(single):
-    def make(names, dtype: Any = None):
-        if isinstance(names, int):
-            return [single(dtype=dtype) for _ in range(names)]
-        if isinstance(names, str):
-            names = names.replace(",", " ").split()
+    def make(*names, dtype: Any = None):
+        # Theano 1.0: dmatrices(3), dmatrices('x', 'y'), scalars('abcd') (one per character);
+        # a single string with commas or spaces is split on them.
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(dtype=dtype) for _ in range(names[0])]
+        if len(names) == 1 and isinstance(names[0], str):
+            text = names[0]
+            names = text.replace(",", " ").split() if ("," in text or " " in text) else text
+        elif len(names) == 1:
+            names = names[0]
         return [single(n, dtype) if _accepts_dtype(single) else single(n) for n in names]
 
     return make
@@ -343,7 +348,7 @@ def _build_constructors() -> dict:
             made[prefix + kind] = fn
     plurals = {}
     for name, fn in made.items():
-        plural = name + "s" if not name.endswith("x") else name[:-1] + "ices"
+        plural = name + "s" if not name.endswith("x") else name[:-1] + "ces"
         plurals[plural] = _plural(fn)
     made.update(plurals)
     return made

@@ -385,12 +385,11 @@ class TensorConstant(_tensor_py_operators, Constant):
     def __str__(self):
         if self.name is not None:
             return self.name
-        data = self.data
-        if data.size <= 8:
-            text = np.array2string(data, separator=", ").replace("\n", "")
-        else:
-            text = f"{{{data.dtype} array of shape {data.shape}}}"
-        return text
+        # Theano 1.0's form, which debugprint and pp users know: TensorConstant{1.0}.
+        text = str(self.data)
+        if len(text) > 20:
+            text = text[:10] + ".." + text[-10:]
+        return f"TensorConstant{{{text}}}"
 
     def __deepcopy__(self, memo):
         return self

@@ -1,0 +1,3 @@
+"""theano.compile.profiling: ProfileStats."""
+
+from tlink.profiling import ProfileStats  # noqa: F401

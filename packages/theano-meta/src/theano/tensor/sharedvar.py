@@ -1,0 +1,3 @@
+"""theano.tensor.sharedvar: tensor shared variables."""
+
+from tgraph.shared import *  # noqa: F403

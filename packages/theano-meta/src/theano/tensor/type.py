@@ -1,0 +1,3 @@
+"""theano.tensor.type: TensorType."""
+
+from tgraph.tensor.type import *  # noqa: F403
