@@ -382,3 +382,30 @@ def test_fallback_warning_for_default_mode(xy):
     with config.change_flags(linker="cvm"), pytest.warns(FallbackWarning, match="'cvm'"):
         f = function([x], double(x))
     np.testing.assert_array_equal(f([1.0]), [2.0])
+
+
+def test_supervisor_protects_inputs_from_inplace_rewrites(xy):
+    from tgraph.graph.features import Feature
+    from tgraph.graph.fg import InconsistencyError
+    from tlink.compile.maker import Supervisor
+
+    x, y = xy
+    f = function([x, In(y, mutable=True)], add(x, y), mode=MODE)
+    fgraph = f.maker.fgraph
+    sup = next(ft for ft in fgraph._features if isinstance(ft, Supervisor))
+    fx, fy = fgraph.inputs
+    assert sup.protected == [fx]
+    assert sup.validate(fgraph)  # no destroy handler: nothing to check
+
+    class FakeDestroyHandler(Feature):
+        def __init__(self, destroyed):
+            self.destroyed = destroyed
+
+        def on_attach(self, fg):
+            fg.destroyers = lambda var: [var] if var is self.destroyed else []
+
+    fgraph.attach_feature(FakeDestroyHandler(fy))
+    assert sup.validate(fgraph)  # y is mutable
+    fgraph.destroyers = lambda var: [var] if var is fx else []
+    with pytest.raises(InconsistencyError, match="protected"):
+        sup.validate(fgraph)

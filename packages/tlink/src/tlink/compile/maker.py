@@ -18,7 +18,7 @@ from tgraph import config
 from tgraph.graph.basic import Constant, Variable, graph_inputs
 from tgraph.graph.basic import ancestors as graph_ancestors
 from tgraph.graph.features import Feature
-from tgraph.graph.fg import FunctionGraph
+from tgraph.graph.fg import FunctionGraph, InconsistencyError
 from tgraph.shared import Container
 from tlink.compile.function_obj import Function
 from tlink.compile.io import In, SymbolicInput, SymbolicOutput
@@ -31,6 +31,7 @@ from tlink.profiling import ProfileStats
 __all__ = [
     "FunctionMaker",
     "PreserveNames",
+    "Supervisor",
     "alias_root",
     "convert_function_input",
     "fgraph_updated_vars",
@@ -97,6 +98,31 @@ def fgraph_updated_vars(fgraph: FunctionGraph, expanded_inputs) -> dict:
     return updated
 
 
+class Supervisor(Feature):
+    """Refuses graph changes that would overwrite a protected variable in place.
+
+    Protected are the inputs the caller did not declare mutable and every output. In-place
+    rewrites (topt) attach a destroy handler giving ``fgraph.destroyers(var)``; this feature's
+    ``validate`` then rejects a change that makes a protected variable destroyed. Without a
+    destroy handler there is nothing to check.
+    """
+
+    def __init__(self, protected):
+        self.protected = list(protected)
+
+    def validate(self, fgraph) -> bool:
+        destroyers = getattr(fgraph, "destroyers", None)
+        if destroyers is None:
+            return True
+        for var in self.protected + list(fgraph.outputs):
+            if destroyers(var):
+                raise InconsistencyError(
+                    f"a rewrite tried to overwrite {var} in place, but it is a protected "
+                    "input or output of the function"
+                )
+        return True
+
+
 class PreserveNames(Feature):
     """Keeps a variable's name when a rewrite replaces it by an unnamed one.
 
@@ -126,6 +152,10 @@ def std_fgraph(input_specs, output_specs, accept_inplace: bool = False):
             out_idx += 1
     orig_outputs = [spec.variable for spec in output_specs] + updates
     fgraph = FunctionGraph(orig_inputs, orig_outputs, update_mapping=update_mapping)
+    has_destroyers = getattr(fgraph, "has_destroyers", None)
+    fgraph.attach_feature(Supervisor(
+        var for spec, var in zip(input_specs, fgraph.inputs)
+        if not (spec.mutable or (has_destroyers is not None and has_destroyers([var])))))
     fgraph.attach_feature(PreserveNames())
     for node in fgraph.toposort():
         if getattr(node.op, "destroy_map", None):
