@@ -206,6 +206,9 @@ class GammaU(_IncompleteGamma):
 
     @staticmethod
     def _func(k, x):
+        # The product is formed in float64: in float32 it underflows or loses digits in the
+        # tail; the result is then cast to the output dtype like every other op's.
+        k, x = np.asarray(k, "float64"), np.asarray(x, "float64")
         return scipy.special.gammaincc(k, x) * scipy.special.gamma(k)
 
 
@@ -216,6 +219,9 @@ class GammaL(_IncompleteGamma):
 
     @staticmethod
     def _func(k, x):
+        # The product is formed in float64: in float32 it underflows or loses digits in the
+        # tail; the result is then cast to the output dtype like every other op's.
+        k, x = np.asarray(k, "float64"), np.asarray(x, "float64")
         return scipy.special.gammainc(k, x) * scipy.special.gamma(k)
 
 
