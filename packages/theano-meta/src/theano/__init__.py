@@ -101,7 +101,7 @@ _PENDING = {
     "reduce": "a scan package (not yet written)",
     "foldl": "a scan package (not yet written)",
     "foldr": "a scan package (not yet written)",
-    "ifelse": "tlink's lazy VM (not yet written)",
+    "ifelse": "an ifelse op for tlink's lazy VM (not yet written)",
     "OpFromGraph": "tlink (not yet written)",
     "sparse": "a sparse package (not yet written)",
 }

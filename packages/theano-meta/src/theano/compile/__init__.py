@@ -1,6 +1,17 @@
 """theano.compile: function, modes, shared variables and the ops they need."""
 
 from tgraph.shared import SharedVariable, shared, shared_constructor
+
+# Submodules reachable after ``import theano``, as in Theano 1.0 (``function`` and ``pfunc``
+# stay the functions: Theano 1.0's package namespace bound those names to them too).
+from theano.compile import (  # noqa: F401
+    function_module,
+    io,
+    mode,
+    ops,
+    profiling,
+    sharedvalue,
+)
 from tlink import (
     FAST_COMPILE,
     FAST_RUN,
