@@ -128,6 +128,7 @@ class FunctionGraph:
                             )
         for node in new_nodes:
             self.apply_nodes.add(node)
+            node.fgraph = self  # Theano 1.0 rewrites read node.fgraph
             if not hasattr(node.tag, "imported_by"):
                 node.tag.imported_by = []
             node.tag.imported_by.append(str(reason))
@@ -168,6 +169,8 @@ class FunctionGraph:
                 self.variables.discard(o)
                 self.clients.pop(o, None)
             self.execute_callbacks("on_prune", node, reason)
+            if getattr(node, "fgraph", None) is self:
+                del node.fgraph
             for i, inp in enumerate(node.inputs):
                 todo.append((inp, (node, i)))
 
