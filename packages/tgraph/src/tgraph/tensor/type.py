@@ -296,21 +296,16 @@ _PATTERNS = {
 }
 
 
-def _constructor(kind: str, fixed_dtype: str | None):
+def _constructor(kind: str):
     pattern = _PATTERNS[kind]
 
     def make(name: str | None = None, dtype: Any = None):
-        dt = fixed_dtype if fixed_dtype is not None else normalize_dtype(dtype)
-        return TensorType(dt, pattern)(name)
+        return TensorType(normalize_dtype(dtype), pattern)(name)
 
-    make.__name__ = ((fixed_dtype and _prefix_of(fixed_dtype)) or "") + kind
-    doc_dtype = fixed_dtype or "config.floatX unless dtype is given"
-    make.__doc__ = f"A symbolic {kind} ({len(pattern)} dimensions) of dtype {doc_dtype}."
+    make.__name__ = kind
+    make.__doc__ = (f"A symbolic {kind} ({len(pattern)} dimensions) of dtype config.floatX "
+                    "unless dtype is given.")
     return make
-
-
-def _prefix_of(dtype: str) -> str:
-    return {v: k for k, v in PREFIX_DTYPES.items()}[dtype]
 
 
 def _plural(single):
@@ -330,7 +325,8 @@ def _plural(single):
 
 
 def _accepts_dtype(fn) -> bool:
-    return fn.__code__.co_argcount >= 2 and not getattr(fn, "_fixed", False)
+    """Only the unprefixed constructors (``matrix``) take a dtype; ``fmatrix`` is a Type."""
+    return not isinstance(fn, TensorType)
 
 
 def tensor(dtype: Any = None, broadcastable: Sequence[bool] = (), name: str | None = None):
@@ -339,13 +335,14 @@ def tensor(dtype: Any = None, broadcastable: Sequence[bool] = (), name: str | No
 
 
 def _build_constructors() -> dict:
-    made = {}
-    for kind in _PATTERNS:
-        made[kind] = _constructor(kind, None)
+    # As in Theano 1.0, prefixed constructors are TensorType instances (T.dscalar is
+    # TensorType(float64, scalar); calling it makes a variable whose .type is it), while the
+    # unprefixed ones are functions taking a dtype that defaults to floatX.
+    made: dict = {}
+    for kind, pattern in _PATTERNS.items():
+        made[kind] = _constructor(kind)
         for prefix, dt in PREFIX_DTYPES.items():
-            fn = _constructor(kind, dt)
-            fn._fixed = True
-            made[prefix + kind] = fn
+            made[prefix + kind] = TensorType(dt, pattern)
     plurals = {}
     for name, fn in made.items():
         plural = name + "s" if not name.endswith("x") else name[:-1] + "ces"
