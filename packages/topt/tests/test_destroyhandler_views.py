@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tgraph import scalar as ts
 from tgraph.graph import FunctionGraph, InconsistencyError, ReplaceValidate, evaluate
 from tgraph.tensor import math as tm
@@ -15,7 +16,6 @@ from tgraph.tensor.basic import constant
 from tgraph.tensor.elemwise import Elemwise
 from tgraph.tensor.shape import reshape
 from tgraph.tensor.type import TensorType
-
 from topt.features.destroyhandler import DestroyHandler
 
 dmatrix = TensorType("float64", (False, False))
