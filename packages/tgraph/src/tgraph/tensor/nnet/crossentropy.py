@@ -23,10 +23,14 @@ from tgraph._config import config
 from tgraph.gradient_ops import DisconnectedType, disconnected_type, grad_not_implemented
 from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.op import Op
+from tgraph.scalar.math import scalar_sigmoid
+from tgraph.scalar.op import BinaryScalarOp
+from tgraph.scalar.preferences import upgrade_to_float
 from tgraph.tensor import math as tm
 from tgraph.tensor.advanced_subtensor import advanced_inc_subtensor, advanced_subtensor
 from tgraph.tensor.alloc import arange, fill, zeros_like
 from tgraph.tensor.basic import as_tensor_variable
+from tgraph.tensor.elemwise import Elemwise
 from tgraph.tensor.nnet._common import (
     INT_DTYPES,
     NNetInputError,
@@ -36,7 +40,6 @@ from tgraph.tensor.nnet._common import (
     compute_dtype,
     fit_grad,
 )
-from tgraph.tensor.nnet.sigm import softplus
 from tgraph.tensor.nnet.softmax import (
     SoftmaxWithBias,
     softmax_op,
@@ -321,17 +324,44 @@ def binary_crossentropy(output: Any, target: Any) -> Variable:
     return -(target * tm.log(output) + (1.0 - target) * tm.log(1.0 - output))
 
 
+class ScalarSigmoidBinaryCrossentropy(BinaryScalarOp):
+    """``binary_crossentropy(sigmoid(x), t)`` of a logit ``x`` and a target ``t``, stably.
+
+    The value is ``softplus(-|x|) + x * ((x > 0) - t)``, finite and accurate for any real x
+    (no ``log`` of a sigmoid that rounded to 0 or 1); the gradients are ``sigmoid(x) - t``
+    and ``-x``, also at ``x = 0`` where differentiating the formula through ``|x|`` would not
+    give them. Theano 1.0 got the same by wrapping the formula in an OpFromGraph with these
+    gradients.
+    """
+
+    nin = 2
+    nfunc_spec = None
+    _lift = True
+
+    @staticmethod
+    def _func(x, t):
+        return np.logaddexp(0, -np.abs(x)) + x * ((x > 0) - t)
+
+    def grad(self, inputs, output_grads):
+        x, t = inputs
+        (gz,) = output_grads
+        return [gz * (scalar_sigmoid(x) - t), -(gz * x)]
+
+
+scalar_sigmoid_binary_crossentropy = ScalarSigmoidBinaryCrossentropy(
+    upgrade_to_float, name="scalar_sigmoid_binary_crossentropy")
+_sigmoid_binary_crossentropy = Elemwise(scalar_sigmoid_binary_crossentropy,
+                                        name="sigmoid_binary_crossentropy")
+
+
 def sigmoid_binary_crossentropy(output: Any, target: Any) -> Variable:
     """``binary_crossentropy(sigmoid(output), target)`` computed stably from logits.
 
-    ``softplus(-|x|) + x * ((x > 0) - t)`` is finite for any real logit ``x``; its gradient is
-    ``sigmoid(x) - t`` for ``x`` and ``-x`` for ``t``. Theano 1.0 wrapped the same formula in
-    an inlined OpFromGraph with those gradients; here the formula itself, whose symbolic
-    gradient is the same.
+    ``output`` holds real logits, ``target`` probabilities in [0, 1]; elementwise, with
+    broadcasting. Finite for logits of any magnitude; the gradient with respect to
+    ``output`` is ``sigmoid(output) - target``.
     """
-    output, target = as_tensor_variable(output), as_tensor_variable(target)
-    positive = tm.cast(tm.gt(output, 0), output.type.dtype)
-    return softplus(-tm.abs_(output)) + output * (positive - target)
+    return _sigmoid_binary_crossentropy(output, target)
 
 
 def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
@@ -407,6 +437,7 @@ __all__ = [
     "CrossentropyCategorical1HotGrad",
     "CrossentropySoftmax1HotWithBiasDx",
     "CrossentropySoftmaxArgmax1HotWithBias",
+    "ScalarSigmoidBinaryCrossentropy",
     "binary_crossentropy",
     "categorical_crossentropy",
     "crossentropy_categorical_1hot",
@@ -419,4 +450,6 @@ __all__ = [
     "crossentropy_softmax_max_and_argmax_1hot_with_bias",
     "crossentropy_to_crossentropy_with_softmax",
     "crossentropy_to_crossentropy_with_softmax_with_bias",
+    "scalar_sigmoid_binary_crossentropy",
+    "sigmoid_binary_crossentropy",
 ]
