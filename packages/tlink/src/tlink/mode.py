@@ -19,6 +19,8 @@ optimizer to run (topt interprets them).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 from tgraph import config
@@ -105,6 +107,38 @@ _PLANNED_OPTIMIZERS = (
 _NO_REWRITE_NAMES = (None, "None")
 
 
+def _optional_levels() -> dict | None:
+    """topt's named levels (``topt.levels.LEVELS``) when topt is installed, else None.
+
+    tlink sits below topt and never requires it: a name missing from the registry is looked
+    up here, importing topt on first need (which also declares the ``optimizer`` flags and
+    fills topt's rewrite database). Without topt the caller falls back with one warning.
+    """
+    try:
+        if importlib.util.find_spec("topt") is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    try:
+        module = importlib.import_module("topt.levels")
+    except ImportError as exc:
+        warn_fallback("optimizer package 'topt'", f"importing it failed: {exc}",
+                      "running without graph rewrites")
+        return None
+    levels = getattr(module, "LEVELS", None)
+    return levels if isinstance(levels, dict) else None
+
+
+def _lookup_optimizer(name: Any) -> Any:
+    """The optimizer registered as ``name``, else topt's level of that name, else None."""
+    found = predefined_optimizers.get(name)
+    if found is None:
+        levels = _optional_levels()
+        if levels is not None:
+            found = levels.get(name)
+    return found
+
+
 def register_optimizer(name: str, opt: Any) -> None:
     """Make ``opt`` available as ``Mode(optimizer=name)``; a name is registered once.
 
@@ -119,12 +153,13 @@ def register_optimizer(name: str, opt: Any) -> None:
 def optimizer_names() -> list[str]:
     """Every optimizer name a Mode accepts (None is accepted too)."""
     names = {str(n) for n in predefined_optimizers} | set(_PLANNED_OPTIMIZERS) | {"None"}
+    names |= {str(n) for n in (_optional_levels() or {}) if n is not None}
     return sorted(names)
 
 
 def _check_optimizer_name(name: str | None) -> None:
     if (name not in predefined_optimizers and name not in _PLANNED_OPTIMIZERS
-            and name not in _NO_REWRITE_NAMES):
+            and name not in _NO_REWRITE_NAMES and _lookup_optimizer(name) is None):
         raise UnknownNameError(
             f"unknown optimizer {name!r}; valid names: None, "
             f"{', '.join(map(repr, optimizer_names()))}"
@@ -192,7 +227,10 @@ def resolve_optimizer(spec: Any) -> Any:
         spec = OptimizerQuery(spec)
     if not isinstance(spec, OptimizerQuery):
         return spec
-    base = predefined_optimizers.get(spec.name)
+    tagged = spec.include or spec.exclude or spec.require
+    if spec.name in _NO_REWRITE_NAMES and spec.name not in predefined_optimizers and not tagged:
+        return _NO_REWRITE
+    base = _lookup_optimizer(spec.name)
     if base is None:
         if spec.name not in _NO_REWRITE_NAMES:
             warn_fallback(f"optimizer {spec.name!r}", _NO_NAMED_OPT,
@@ -222,7 +260,9 @@ def run_optimizer(opt: Any, fgraph) -> Any:
 
 
 def _config_optimizer() -> str:
-    """``config.optimizer``, or 'None' when topt (which declares that flag) is not imported."""
+    """``config.optimizer``, or 'None' when topt (which declares that flag) is not installed."""
+    if "optimizer" not in config:
+        _optional_levels()  # importing topt declares the flag
     return config.optimizer if "optimizer" in config else "None"
 
 
