@@ -346,12 +346,12 @@ def test_infer_shape():
 
 def test_bad_inputs_are_refused_with_the_op_name():
     with pytest.raises(NNetInputError, match="CrossentropySoftmaxArgmax1HotWithBias: y_idx is a "
-                                             "float64 vector, expected a integer vector"):
+                                             "float64 vector, expected an integer vector"):
         crossentropy_softmax_argmax_1hot_with_bias(matrix(), vector(), dvector())
     with pytest.raises(NNetInputError, match="CrossentropySoftmaxArgmax1HotWithBias: b is a "
                                              "float64 matrix"):
         crossentropy_softmax_argmax_1hot_with_bias(matrix(), matrix(), lvector())
-    with pytest.raises(NNetInputError, match="CrossentropyCategorical1Hot: coding_dist is a "
+    with pytest.raises(NNetInputError, match="CrossentropyCategorical1Hot: coding_dist is an "
                                              "int32 matrix"):
         crossentropy_categorical_1hot(imatrix(), lvector())
     with pytest.raises(TypeError, match="true_one_of_n is a float32 vector"):

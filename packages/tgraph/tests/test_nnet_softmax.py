@@ -232,7 +232,7 @@ def test_wrong_rank_or_dtype_names_the_op(op):
     with pytest.raises(NNetInputError, match=f"{name}: x is a float64 3-d tensor, expected a "
                                              "float vector or matrix"):
         op(tensor3())
-    with pytest.raises(ValueError, match=f"{name}: x is a int32 matrix"):
+    with pytest.raises(ValueError, match=f"{name}: x is an int32 matrix"):
         op(imatrix())
     with pytest.raises(TypeError, match=name):
         op(imatrix())
@@ -244,7 +244,7 @@ def test_softmax_with_bias_and_grad_errors():
         softmax_with_bias(matrix(), matrix())
     with pytest.raises(NNetInputError, match="SoftmaxWithBias: x is a float64 vector"):
         softmax_with_bias(vector(), vector())
-    with pytest.raises(NNetInputError, match="SoftmaxGrad: dy is a int32 matrix"):
+    with pytest.raises(NNetInputError, match="SoftmaxGrad: dy is an int32 matrix"):
         softmax_grad(imatrix(), matrix())
     x, b = matrix(), vector()
     with pytest.raises(NNetInputError, match=r"b has length 3 but x has shape \(2, 4\)"):

@@ -77,3 +77,13 @@ def test_softmax_classifier_trains_in_float32():
     assert costs[0] == pytest.approx(np.log(3), rel=1e-5)
     assert costs[-1] < costs[0] / 3 and costs[-1].dtype == np.float32
     assert (predict(xv) == yv).mean() > 0.9
+
+
+def test_convolution_names_say_they_are_not_written_yet():
+    from theano._missing import NotYetImplementedError
+
+    with pytest.raises(NotYetImplementedError, match=r"theano\.tensor\.nnet\.conv2d"):
+        nnet.conv2d  # noqa: B018
+    assert not hasattr(nnet, "batch_normalization")
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        nnet.nonsense  # noqa: B018

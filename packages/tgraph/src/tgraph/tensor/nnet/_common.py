@@ -28,12 +28,14 @@ class NNetInputError(TypeError, ValueError):
 
 def _describe(var: Variable) -> str:
     ndim = var.type.ndim
-    return f"a {var.type.dtype} {_NDIM_WORDS.get(ndim, f'{ndim}-d tensor')}"
+    dtype = var.type.dtype
+    article = "an" if dtype[0] in "aeiou" else "a"
+    return f"{article} {dtype} {_NDIM_WORDS.get(ndim, f'{ndim}-d tensor')}"
 
 
 def _expected(ndims: Collection[int], kind: str) -> str:
     ranks = " or ".join(_NDIM_WORDS.get(n, f"{n}-d tensor") for n in sorted(ndims))
-    return f"a {kind} {ranks}"
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} {ranks}"
 
 
 def checked_input(op: Any, name: str, x: Any, ndims: Collection[int],
