@@ -17,6 +17,9 @@ from tgraph.shared import shared
 from tgraph.tensor import *  # noqa: F403
 from tgraph.tensor import __all__ as _tensor_all
 
+# Theano 1.0 imported these submodules, so T.nnet.softmax works after import theano.tensor.
+from theano.tensor import nnet  # noqa: F401
+
 __all__ = [
     *_tensor_all,
     "Lop",
