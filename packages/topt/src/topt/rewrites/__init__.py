@@ -4,3 +4,8 @@ Each catalog module appends one import line below (``from topt.rewrites import <
 """
 
 from topt.rewrites import constant_folding  # noqa: F401
+from topt.rewrites import useless  # noqa: F401
+from topt.rewrites import canonicalize  # noqa: F401
+from topt.rewrites import algebraic  # noqa: F401
+from topt.rewrites import specialize  # noqa: F401
+from topt.rewrites import subtensor_rw  # noqa: F401
