@@ -41,10 +41,17 @@ from tgraph.graph.basic import Apply, Constant, Variable, equal_computations, io
 from tgraph.graph.features import AlreadyThere, Feature
 from tgraph.graph.utils import MethodNotDefined
 from tgraph.tensor.basic import NotScalarConstantError, constant, get_scalar_constant_value
-from tgraph.tensor.shape import MakeVector, Shape, Shape_i, make_vector, shape_i_op
+from tgraph.tensor.shape import Shape, Shape_i, make_vector, shape_i_op
 from tgraph.tensor.subtensor import Subtensor
 
-__all__ = ["ShapeError", "ShapeFeature", "ShapeInferenceWarning", "depends_on"]
+__all__ = [
+    "ShapeError",
+    "ShapeFeature",
+    "ShapeInferenceWarning",
+    "depends_on",
+    "same_entry",
+    "shape_read",
+]
 
 _INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -79,7 +86,7 @@ def depends_on(expr: Variable, target: Variable, budget: int = 2000) -> bool | N
     return False
 
 
-def _shape_read(var: Variable) -> tuple[Variable, int] | None:
+def shape_read(var: Variable) -> tuple[Variable, int] | None:
     """``(x, i)`` when ``var`` is ``Shape_i(i)(x)`` or ``Shape(x)[i]`` with a constant i."""
     node = var.owner
     if node is None:
@@ -178,7 +185,7 @@ class ShapeFeature(Feature):
             repl = shape[shpnode.op.i]
             if repl.owner is shpnode:
                 continue
-            read = _shape_read(repl)
+            read = shape_read(repl)
             if read is not None and read[0] is shpnode.inputs[0] and read[1] == shpnode.op.i:
                 continue
             if depends_on(repl, shpnode.outputs[0]) is not False:
@@ -289,7 +296,7 @@ class ShapeFeature(Feature):
                 f"ShapeFeature: shape entry {s_i!r} ({type(s_i).__name__}) of {var} is "
                 "neither an integer nor a symbolic integer scalar"
             )
-        read = _shape_read(s_i)
+        read = shape_read(s_i)
         if read is not None and read[0] in self.shape_of and self.shape_of[read[0]]:
             return self.shape_of[read[0]][read[1]]
         if getattr(s_i.type, "ndim", None) != 0 or getattr(s_i.type, "dtype", None) not in \
@@ -377,7 +384,7 @@ class ShapeFeature(Feature):
             return  # a merge of two identical nodes: the shapes are the same expressions
         merged = []
         for i, (a, b) in enumerate(zip(mine, other)):
-            read = _shape_read(b)
+            read = shape_read(b)
             if a is b:
                 merged.append(a)
             elif read is not None and read[1] == i and read[0] in (r, other_r):
@@ -439,7 +446,7 @@ class ShapeFeature(Feature):
                     self.set_shape(out, merged, override=True)
 
     def _stale(self, entry: Variable) -> bool:
-        read = _shape_read(entry)
+        read = shape_read(entry)
         return (read is not None and self.fgraph is not None
                 and read[0] not in self.fgraph.variables)
 
@@ -471,18 +478,10 @@ def same_entry(a: Variable, b: Variable) -> bool:
         return True
     if isinstance(a, Constant) and isinstance(b, Constant):
         return bool(np.array_equal(np.asarray(a.data), np.asarray(b.data)))
-    ra, rb = _shape_read(a), _shape_read(b)
+    ra, rb = shape_read(a), shape_read(b)
     if ra is None or rb is None or ra[1] != rb[1]:
         return False
     if ra[0] is rb[0]:
         return True
     return bool(equal_computations([ra[0]], [rb[0]]))
 
-
-def shape_entries_of(var: Variable) -> list | None:
-    """The entries of an int vector built by MakeVector or a constant, else None."""
-    if isinstance(var, Constant):
-        return [int(v) for v in np.asarray(var.data).reshape(-1)]
-    if var.owner is not None and isinstance(var.owner.op, MakeVector):
-        return list(var.owner.inputs)
-    return None
