@@ -23,6 +23,7 @@ from topt.engine.base import (
     _takes_fgraph,
     call_transform,
     copy_stack_trace,
+    handle_rewrite_error,
     rewrite_name,
 )
 
@@ -140,7 +141,12 @@ class LocalOptGroup(LocalOptimizer):
     def _first(self, fgraph: FunctionGraph, node: Apply) -> Any:
         for lopt in self._index.for_op(node.op):
             start = time.perf_counter()
-            new = call_transform(lopt, fgraph, node)
+            try:
+                new = call_transform(lopt, fgraph, node)
+            except Exception as exc:
+                # Report the member, not the group, and let the other members try.
+                handle_rewrite_error(exc, lopt, node)
+                new = None
             self.time_opts[lopt] += time.perf_counter() - start
             if new:
                 self.applied_true[lopt] += 1

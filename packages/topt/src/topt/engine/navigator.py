@@ -229,18 +229,31 @@ class TopoOptimizer(NavigatorOptimizer):
         prof = RewriteProfile(self, len(fgraph.apply_nodes))
         prof.loops = 1
         q = deque(io_toposort(fgraph.inputs, start_from or fgraph.outputs))
-        u = self.attach_updater(fgraph, q.append, None, name=str(self))
+        done: set = set()
+
+        def importer(node: Apply) -> None:
+            if node not in done:
+                q.append(node)
+
+        u = self.attach_updater(fgraph, importer, None, name=str(self))
         pop = q.popleft if self.order == "in_to_out" else q.pop
         lopt = self.local_opt
         index = TrackIndex([lopt])
         try:
             while q:
                 node = pop()
-                if node not in fgraph.apply_nodes or not index.for_op(node.op):
+                if node in done or node not in fgraph.apply_nodes:
                     continue
+                done.add(node)  # one visit per node and pass, even if a revert re-imports it
+                if not index.for_op(node.op):
+                    continue
+                mark = len(q)
                 t0 = time.perf_counter()
                 ok = self.process_node(fgraph, node)
                 prof.record(lopt, time.perf_counter() - t0, ok)
+                if not ok:
+                    while len(q) > mark:  # nodes re-imported by a revert are not new
+                        q.pop()
         finally:
             self.detach_updater(fgraph, u)
         prof.nodes_after = len(fgraph.apply_nodes)
@@ -335,6 +348,16 @@ class _Worklist(Feature):
                 self.push(owner)
 
 
+def _net_changes(fgraph: FunctionGraph, work: _Worklist) -> int:
+    """A count that moves only with changes that were kept (reverted ones are undone).
+
+    The History feature's checkpoint is the number of recorded input changes that were not
+    reverted; without it, every change event counts.
+    """
+    checkpoint = getattr(fgraph, "checkpoint", None)
+    return checkpoint() if checkpoint is not None else work.changes
+
+
 class EquilibriumOptimizer(NavigatorOptimizer):
     """Apply local and global rewrites until none of them changes the graph.
 
@@ -390,7 +413,7 @@ class EquilibriumOptimizer(NavigatorOptimizer):
         )
 
     def _run_global(self, fgraph, opt, work: _Worklist, prof: RewriteProfile) -> bool:
-        before = work.changes
+        before = _net_changes(fgraph, work)
         t0 = time.perf_counter()
         sub = None
         try:
@@ -401,7 +424,7 @@ class EquilibriumOptimizer(NavigatorOptimizer):
                     self.failure_callback(exc, self, [], opt, None)
                 else:
                     handle_rewrite_error(exc, opt)
-        changed = work.changes != before
+        changed = _net_changes(fgraph, work) != before
         prof.record(opt, time.perf_counter() - t0, changed)
         if sub is not None and changed:
             prof.sub_profiles.append(sub)
@@ -424,18 +447,18 @@ class EquilibriumOptimizer(NavigatorOptimizer):
                 if prof.loops > ratio * n + 2:
                     self._limit_error(self.global_optimizers or self.final_optimizers,
                                       prof.loops, ratio, n)
-                if self.global_optimizers and work.changes != global_seen:
+                if self.global_optimizers and _net_changes(fgraph, work) != global_seen:
                     for gopt in self.global_optimizers:
                         if self._run_global(fgraph, gopt, work, prof):
                             self._cleanup(fgraph, work, prof)
-                    global_seen = work.changes
+                    global_seen = _net_changes(fgraph, work)
                 self._drain(fgraph, work, prof, ratio, n_start)
-                before = work.changes
+                before = _net_changes(fgraph, work)
                 for fopt in self.final_optimizers:
                     if self._run_global(fgraph, fopt, work, prof):
                         self._cleanup(fgraph, work, prof)
                 self._cleanup(fgraph, work, prof)
-                if work.changes == before and not work.stack:
+                if _net_changes(fgraph, work) == before and not work.stack:
                     break
         finally:
             fgraph.remove_feature(work)
@@ -458,9 +481,15 @@ class EquilibriumOptimizer(NavigatorOptimizer):
             if node not in nodes:
                 continue
             for lopt in index.for_op(node.op):
+                mark = len(stack)
                 t0 = perf()
                 ok = self.process_node(fgraph, node, lopt)
                 count = prof.record(lopt, perf() - t0, ok)
+                if not ok and len(stack) > mark:
+                    # A reverted attempt re-imports the nodes it had pruned: not new work.
+                    for n in stack[mark:]:
+                        pending.discard(n)
+                    del stack[mark:]
                 if ok:
                     n = max(n_start, len(nodes), 1)
                     if count > ratio * n:

@@ -9,4 +9,6 @@ from topt.rewrites import canonicalize  # noqa: F401
 from topt.rewrites import algebraic  # noqa: F401
 from topt.rewrites import specialize  # noqa: F401
 from topt.rewrites import subtensor_rw  # noqa: F401
+from topt.rewrites import stabilize  # noqa: F401
+from topt.rewrites import sigmoid_rw  # noqa: F401
 from topt.rewrites import shape  # noqa: F401
