@@ -12,3 +12,4 @@ from topt.rewrites import subtensor_rw  # noqa: F401
 from topt.rewrites import stabilize  # noqa: F401
 from topt.rewrites import sigmoid_rw  # noqa: F401
 from topt.rewrites import shape  # noqa: F401
+from topt.rewrites import softmax_rw  # noqa: F401

@@ -30,6 +30,7 @@ from tgraph.scalar.compare import LT
 from tgraph.scalar.math import Exp, Log, Log1p
 from tgraph.scalar.op import Cast, Identity, Second
 from tgraph.tensor import math_elemwise as tm
+from tgraph.tensor.alloc import Alloc
 from tgraph.tensor.basic import as_tensor_variable, constant
 from tgraph.tensor.elemwise import DimShuffle, Elemwise
 from tgraph.tensor.rebroadcast import patternbroadcast
@@ -74,8 +75,8 @@ def is_float(var: Variable) -> bool:
 def scalar_constant(var: Variable) -> float | None:
     """The number ``var`` holds everywhere when it is a constant, else None.
 
-    Sees through DimShuffle, Cast, identity and ``fill`` (``second(x, c)`` is ``c`` shaped
-    like ``x``): a caller that drops such a variable must keep its shape with
+    Sees through DimShuffle, Cast, identity, ``fill`` (``second(x, c)`` is ``c`` shaped
+    like ``x``) and Alloc: a caller that drops such a variable must keep its shape with
     :func:`fit_type`. Only real numbers count; a constant with differing elements is None.
     """
     casts: list[str] = []
@@ -89,8 +90,10 @@ def scalar_constant(var: Variable) -> float | None:
         elif isinstance(op, Elemwise) and isinstance(op.scalar_op, Cast | Identity):
             casts.append(var.type.dtype)
             var = node.inputs[0]
-        elif isinstance(op, Elemwise) and isinstance(op.scalar_op, Second):
-            var = node.inputs[1]
+        elif (isinstance(op, Elemwise) and isinstance(op.scalar_op, Second)) or isinstance(
+            op, Alloc
+        ):
+            var = node.inputs[1] if isinstance(op, Elemwise) else node.inputs[0]
         else:
             return None
     data = np.asarray(var.data)
