@@ -28,6 +28,7 @@ from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.features import AlreadyThere, ReplaceValidate
 from tgraph.graph.fg import FunctionGraph, InconsistencyError
 from tgraph.graph.op import Op
+from topt.engine.profile import print_seq_profile, rewrite_name
 
 __all__ = [
     "FromFunctionLocalOptimizer",
@@ -55,15 +56,6 @@ _creation_counter = itertools.count()
 
 class RewriteWarning(UserWarning):
     """A rewrite raised an exception and was skipped (``on_opt_error='warn'``)."""
-
-
-def rewrite_name(rewrite: Any) -> str:
-    """The name under which a rewrite is reported: its registered name, __name__ or class."""
-    for attr in ("name", "__name__"):
-        name = getattr(rewrite, attr, None)
-        if isinstance(name, str) and name:
-            return name
-    return type(rewrite).__name__
 
 
 def handle_rewrite_error(exc: BaseException, rewrite: Any, node: Any = None) -> None:
@@ -168,7 +160,8 @@ class GlobalOptimizer:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {rewrite_name(self)}>"
 
-    def print_summary(self, stream=sys.stdout, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}{type(self).__name__} {rewrite_name(self)} id={id(self)}",
               file=stream)
 
@@ -257,7 +250,8 @@ class SeqOptimizer(GlobalOptimizer, list):
 
     __repr__ = __str__
 
-    def print_summary(self, stream=sys.stdout, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}SeqOptimizer {rewrite_name(self)} id={id(self)}", file=stream)
         if depth != 0:
             for opt in self:
@@ -265,8 +259,6 @@ class SeqOptimizer(GlobalOptimizer, list):
 
     @staticmethod
     def print_profile(stream, prof, level: int = 0) -> None:
-        from topt.engine.profile import print_seq_profile
-
         print_seq_profile(stream, prof, level)
 
 
@@ -332,7 +324,8 @@ class LocalOptimizer:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {rewrite_name(self)}>"
 
-    def print_summary(self, stream=sys.stdout, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}{type(self).__name__} {rewrite_name(self)} id={id(self)}",
               file=stream)
 

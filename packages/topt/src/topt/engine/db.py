@@ -276,7 +276,8 @@ class DB:
     def names(self) -> list[str]:
         return list(self._by_name)
 
-    def print_summary(self, stream=sys.stdout) -> None:
+    def print_summary(self, stream=None) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{type(self).__name__} (id {id(self)})", file=stream)
         print(f"  names {list(self._by_name)}", file=stream)
         print(f"  tags {sorted(self._by_tag)}", file=stream)
@@ -370,7 +371,8 @@ class SequenceDB(DB):
             ret.name = q.name
         return ret
 
-    def print_summary(self, stream=sys.stdout) -> None:
+    def print_summary(self, stream=None) -> None:
+        stream = stream if stream is not None else sys.stdout
         super().print_summary(stream)
         order = sorted(self._position.items(), key=lambda kv: kv[1])
         print(f"  positions {order}", file=stream)

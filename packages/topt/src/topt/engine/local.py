@@ -158,7 +158,8 @@ class LocalOptGroup(LocalOptimizer):
             return self.__name__
         return f"LocalOptGroup({', '.join(rewrite_name(o) for o in self.opts)})"
 
-    def print_summary(self, stream=sys.stdout, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}LocalOptGroup {rewrite_name(self)} id={id(self)}", file=stream)
         if depth != 0:
             for o in self.opts:
@@ -382,7 +383,8 @@ class PatternSub(LocalOptimizer):
             return self.__name__
         return f"{_pattern_str(self.in_pattern)} -> {_pattern_str(self.out_pattern)}"
 
-    def print_summary(self, stream=sys.stdout, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}PatternSub {self} id={id(self)}", file=stream)
 
 

@@ -18,6 +18,7 @@ most ``max_use_ratio * n_nodes`` times per run (flag ``optdb.max_use_ratio``) an
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -443,7 +444,7 @@ class EquilibriumOptimizer(NavigatorOptimizer):
         try:
             while True:
                 prof.loops += 1
-                n = max(n_start, len(fgraph.apply_nodes), 1)
+                n = max(n_start, 1)
                 if prof.loops > ratio * n + 2:
                     self._limit_error(self.global_optimizers or self.final_optimizers,
                                       prof.loops, ratio, n)
@@ -491,7 +492,9 @@ class EquilibriumOptimizer(NavigatorOptimizer):
                         pending.discard(n)
                     del stack[mark:]
                 if ok:
-                    n = max(n_start, len(nodes), 1)
+                    # Bounded by the size at the start: a graph that grows with every
+                    # application (a rewrite re-wrapping its own result) must still stop.
+                    n = max(n_start, 1)
                     if count > ratio * n:
                         self._limit_error(lopt, count, ratio, n)
                     if node in nodes:
@@ -504,9 +507,7 @@ class EquilibriumOptimizer(NavigatorOptimizer):
             f"{len(self.global_optimizers)} global)")
 
     def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
-        import sys
-
-        stream = stream or sys.stdout
+        stream = stream if stream is not None else sys.stdout
         print(f"{' ' * level}EquilibriumOptimizer {rewrite_name(self)} id={id(self)}",
               file=stream)
         if depth != 0:

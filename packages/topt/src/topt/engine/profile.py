@@ -14,6 +14,15 @@ from typing import Any
 __all__ = ["RewriteProfile", "print_profile", "print_seq_profile"]
 
 
+def rewrite_name(rewrite: Any) -> str:
+    """The name under which a rewrite is reported: its registered name, __name__ or class."""
+    for attr in ("name", "__name__"):
+        name = getattr(rewrite, attr, None)
+        if isinstance(name, str) and name:
+            return name
+    return type(rewrite).__name__
+
+
 class RewriteProfile:
     """Per-rewrite figures of one driver run (TopoOptimizer, EquilibriumOptimizer, merge)."""
 
@@ -41,9 +50,9 @@ class RewriteProfile:
     def total_applied(self) -> int:
         return sum(self.applied.values())
 
-    def print(self, stream=sys.stdout, level: int = 0) -> None:
+    def print(self, stream=None, level: int = 0) -> None:
+        stream = stream if stream is not None else sys.stdout
         pad = " " * level
-        from topt.engine.base import rewrite_name
 
         print(f"{pad}{type(self.driver).__name__} {rewrite_name(self.driver)}: "
               f"{self.time:.4f}s, {self.loops} loop(s), nodes {self.nodes_before} -> "
@@ -62,8 +71,6 @@ class RewriteProfile:
 
 def print_seq_profile(stream, prof: Any, level: int = 0) -> None:
     """Print a SeqOptimizer profile ``(seq, [seconds], [member profiles])``."""
-    from topt.engine.base import rewrite_name
-
     seq, times, profiles = prof
     pad = " " * level
     print(f"{pad}SeqOptimizer {rewrite_name(seq)}: {sum(times):.4f}s", file=stream)
