@@ -35,9 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tgraph.graph.basic import Apply, Constant, Variable
+from tgraph.graph.basic import Apply, Constant, Variable, io_toposort
 from tgraph.graph.features import AlreadyThere, Feature
 from tgraph.graph.fg import InconsistencyError
+from topt.features._toporder import IncrementalOrder
 
 __all__ = ["DestroyHandler", "ProtocolError", "fast_inplace_check"]
 
@@ -88,7 +89,10 @@ class DestroyHandler(Feature):
     when the graph cannot be run correctly; ``orderings(fgraph)`` tells ``toposort`` which
     readers must run before each destroyer.
 
-    One instance serves one graph. ``algo`` is accepted for Theano 1.0 compatibility
+    Cost: every hook does work proportional to the change (the buffers it touches and the
+    nodes numbered between the ends of a new edge, see :mod:`topt.features._toporder`), not
+    to the graph, so a rewrite pass that validates after each of n changes stays close to
+    linear. One instance serves one graph. ``algo`` is accepted for Theano 1.0 compatibility
     ('regular' or 'fast'); both run the same complete check.
     """
 
@@ -111,10 +115,18 @@ class DestroyHandler(Feature):
         self.view_i: dict[Variable, Variable] = {}
         self.view_o: dict[Variable, dict[Variable, None]] = {}
         self._imported: set[Apply] = set()
-        self._stale = True
-        self._droot: dict[Variable, Variable] = {}
-        self._impact: dict[Variable, dict[Variable, None]] = {}
+        # destroyed variable -> destroyers (one entry per destroyed position)
+        self._destroyed_by: dict[Variable, list[Apply]] = {}
+        # destroyer -> [(destroyed variable, its root)] as registered in _root_destroyers
+        self._registered: dict[Apply, list[tuple[Variable, Variable]]] = {}
         self._root_destroyers: dict[Variable, list[Apply]] = {}
+        self._dirty: dict[Variable, None] = {}  # roots whose checks/orderings are stale
+        self._root_errors: dict[Variable, str] = {}
+        self._prereqs: dict[Apply, list[Apply]] = {}  # destroyer -> readers to run first
+        self._ord_succ: dict[Apply, dict[Apply, None]] = {}  # reader -> destroyers after it
+        self._violations: list[tuple[Apply, Apply, list]] = []
+        self._order = IncrementalOrder(self._preds, self._succs)
+        self._n_outputs = -1
         self._validated = False
 
     def clone(self) -> DestroyHandler:
@@ -136,8 +148,6 @@ class DestroyHandler(Feature):
         fgraph.destroyers = self._destroyers_of
         fgraph.has_destroyers = self._has_destroyers
         if self.do_imports_on_attach:
-            from tgraph.graph.basic import io_toposort
-
             for node in io_toposort(fgraph.inputs, fgraph.outputs):
                 self.on_import(fgraph, node, "on_attach")
 
@@ -154,38 +164,67 @@ class DestroyHandler(Feature):
         if node in self._imported:
             raise ProtocolError(f"DestroyHandler: {node} was imported twice ({reason})")
         self._imported.add(node)
-        if getattr(node.op, "destroy_map", None):
-            self.destroyers[node] = None
         for o_idx, out in enumerate(node.outputs):
             i_idx = _view_input(node, o_idx)
             if i_idx is not None:
                 self._add_view(node.inputs[i_idx], out)
-        self._changed()
+        self._order.add_node(node)
+        if getattr(node.op, "destroy_map", None):
+            self.destroyers[node] = None
+            self._register(node)
+        for inp in node.inputs:
+            self._mark(inp)
+        self._validated = False
 
     def on_prune(self, fgraph, node, reason) -> None:
         if node not in self._imported:
             raise ProtocolError(f"DestroyHandler: {node} was pruned without being imported")
         self._imported.discard(node)
-        self.destroyers.pop(node, None)
+        if node in self.destroyers:
+            self._unregister(node)
+            del self.destroyers[node]
         for o_idx, out in enumerate(node.outputs):
             i_idx = _view_input(node, o_idx)
             if i_idx is not None:
                 self._remove_view(node.inputs[i_idx], out)
-        self._changed()
+        for inp in node.inputs:
+            self._mark(inp)
+        for d in self._ord_succ.pop(node, ()):
+            self._dirty_destroyer(d)
+        self._order.remove_node(node)
+        self._validated = False
 
     def on_change_input(self, fgraph, node, i, old, new, reason) -> None:
-        if node != "output":
-            if node not in self._imported:
-                raise ProtocolError(
-                    f"DestroyHandler: input {i} of {node} changed without the node being "
-                    "imported"
-                )
-            for o_idx, out in enumerate(node.outputs):
-                if _view_input(node, o_idx) == i:
-                    self._remove_view(old, out)
-                    self._add_view(new, out)
-        self._changed()
+        self._validated = False
+        self._mark(old)
+        if node == "output":
+            self._mark(new)
+            return
+        if node not in self._imported:
+            raise ProtocolError(
+                f"DestroyHandler: input {i} of {node} changed without the node being imported"
+            )
+        destroys_i = node in self.destroyers and i in _destroyed_inputs(node)
+        if destroys_i:
+            self._unregister(node)
+        for o_idx, out in enumerate(node.outputs):
+            if _view_input(node, o_idx) == i:
+                self._remove_view(old, out)
+                self._add_view(new, out)
+                # The subtree of views under `out` now hangs from another buffer: the
+                # destroyers of its variables overwrite that buffer instead.
+                for w in self.views_of(out):
+                    for d in list(dict.fromkeys(self._destroyed_by.get(w, ()))):
+                        if d is not node or not destroys_i:
+                            self._unregister(d)
+                            self._register(d)
+        if destroys_i:
+            self._register(node)
+        self._mark(new)
+        if new.owner is not None and new.owner in self._imported:
+            self._add_edge(new.owner, node)
 
+    # -- views and registration -------------------------------------------------------------
     def _add_view(self, base: Variable, view: Variable) -> None:
         self.view_i[view] = base
         self.view_o.setdefault(base, {})[view] = None
@@ -199,9 +238,75 @@ class DestroyHandler(Feature):
             if not children:
                 del self.view_o[base]
 
-    def _changed(self) -> None:
-        self._stale = True
-        self._validated = False
+    def _register(self, node: Apply) -> None:
+        pairs = []
+        for pos in _destroyed_inputs(node):
+            var = node.inputs[pos]
+            root = self.view_root(var)
+            self._destroyed_by.setdefault(var, []).append(node)
+            users = self._root_destroyers.setdefault(root, [])
+            if node not in users:
+                users.append(node)
+            pairs.append((var, root))
+            self._dirty[root] = None
+        self._registered[node] = pairs
+
+    def _unregister(self, node: Apply) -> None:
+        for var, root in self._registered.pop(node, ()):
+            users = self._destroyed_by.get(var)
+            if users is not None and node in users:
+                users.remove(node)
+                if not users:
+                    del self._destroyed_by[var]
+            users = self._root_destroyers.get(root)
+            if users is not None and node in users:
+                users.remove(node)
+                if not users:
+                    del self._root_destroyers[root]
+            self._dirty[root] = None
+        self._set_prereqs(node, [])
+
+    def _mark(self, var: Variable) -> None:
+        self._dirty[self.view_root(var)] = None
+
+    def _dirty_destroyer(self, node: Apply) -> None:
+        for _, root in self._registered.get(node, ()):
+            self._dirty[root] = None
+
+    # -- the incremental order ---------------------------------------------------------------
+    def _preds(self, node: Apply) -> list:
+        out = [i.owner for i in node.inputs if i.owner is not None]
+        out.extend(self._prereqs.get(node, ()))
+        return out
+
+    def _succs(self, node: Apply) -> list:
+        clients = self.fgraph.clients
+        out = [c for o in node.outputs for c, _ in clients.get(o, ()) if c != "output"]
+        out.extend(self._ord_succ.get(node, ()))
+        return out
+
+    def _add_edge(self, before: Apply, after: Apply) -> None:
+        path = self._order.add_edge(before, after)
+        if path is not None:
+            self._violations.append((before, after, path))
+
+    def _set_prereqs(self, node: Apply, readers: list[Apply]) -> None:
+        """Replace the "readers before ``node``" constraints, adding new edges to the order."""
+        old = self._prereqs.pop(node, [])
+        for r in old:
+            succ = self._ord_succ.get(r)
+            if succ is not None:
+                succ.pop(node, None)
+                if not succ:
+                    del self._ord_succ[r]
+        if not readers:
+            return
+        self._prereqs[node] = readers
+        known = set(old)
+        for r in readers:
+            self._ord_succ.setdefault(r, {})[node] = None
+            if r not in known:
+                self._add_edge(r, node)
 
     # -- derived structures -----------------------------------------------------------------
     def view_root(self, var: Variable) -> Variable:
@@ -223,107 +328,104 @@ class DestroyHandler(Feature):
         return list(out)
 
     def refresh_droot_impact(self):
-        """``(droot, impact, root_destroyers)``, rebuilt when the graph changed.
+        """``(droot, impact, root_destroyers)`` computed afresh (Theano 1.0's helper).
 
         ``droot`` maps each variable of a destroyed tree to its root, ``impact`` each
         destroyed root to its tree (itself and all its views), ``root_destroyers`` each
-        destroyed root to the nodes that overwrite it (more than one is an error that
-        ``validate`` reports).
+        destroyed root to the nodes that overwrite it.
         """
-        if self._stale:
-            droot: dict[Variable, Variable] = {}
-            impact: dict[Variable, dict[Variable, None]] = {}
-            root_destroyers: dict[Variable, list[Apply]] = {}
-            for node in self.destroyers:
-                for pos in _destroyed_inputs(node):
-                    root = self.view_root(node.inputs[pos])
-                    users = root_destroyers.setdefault(root, [])
-                    if node not in users:
-                        users.append(node)
-                    if root not in impact:
-                        tree = dict.fromkeys(self.views_of(root))
-                        impact[root] = tree
-                        for v in tree:
-                            droot[v] = root
-            self._droot, self._impact, self._root_destroyers = droot, impact, root_destroyers
-            self._stale = False
-        return self._droot, self._impact, self._root_destroyers
+        droot: dict = {}
+        impact: dict = {}
+        for root in self._root_destroyers:
+            tree = dict.fromkeys(self.views_of(root))
+            impact[root] = tree
+            for v in tree:
+                droot[v] = root
+        return droot, impact, {r: list(d) for r, d in self._root_destroyers.items()}
+
+    def _refresh(self) -> None:
+        """Recheck the roots touched since the last call and update their orderings."""
+        fgraph = self.fgraph
+        if len(fgraph.outputs) != self._n_outputs:
+            self._n_outputs = len(fgraph.outputs)
+            self._dirty.update(dict.fromkeys(self._root_destroyers))
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        outputs = None
+        trees: dict[Variable, list[Variable]] = {}
+        for root in dirty:
+            self._root_errors.pop(root, None)
+            nodes = self._root_destroyers.get(root)
+            if not nodes:
+                continue
+            if outputs is None:
+                outputs = set(fgraph.outputs)
+            tree = trees.setdefault(root, self.views_of(root))
+            error = self._check_root(root, nodes, tree, outputs)
+            for node in nodes:
+                readers: dict[Apply, None] = {}
+                for _, r in self._registered.get(node, ()):
+                    for v in trees.setdefault(r, self.views_of(r)):
+                        for client, _ in fgraph.clients.get(v, ()):
+                            if client != "output" and client is not node:
+                                readers[client] = None
+                    error = error or self._check_aliasing(node, r, trees[r])
+                self._set_prereqs(node, list(readers))
+            if error:
+                self._root_errors[root] = error
+
+    def _check_root(self, root, nodes, tree, outputs) -> str | None:
+        """Double destruction, destroyed constants and destroyed outputs of one buffer."""
+        if len(nodes) > 1:
+            return (f"DestroyHandler: {root} is overwritten by more than one node: "
+                    f"{nodes[0]} and {nodes[1]}; each value may be destroyed only once")
+        if _indestructible(root):
+            return (f"DestroyHandler: {nodes[0]} overwrites {root}, which is a constant or "
+                    "marked indestructible")
+        for v in tree:
+            if v in outputs:
+                return (f"DestroyHandler: {nodes[0]} overwrites the memory of {v}, which is "
+                        "an output of the graph")
+        return None
+
+    def _check_aliasing(self, node: Apply, root: Variable, tree: list) -> str | None:
+        """A destroyer may not read the buffer it overwrites through another input."""
+        same = _pairs(getattr(node.op, "destroyhandler_tolerate_same", ()))
+        aliased = _pairs(getattr(node.op, "destroyhandler_tolerate_aliased", ()))
+        members = set(tree)
+        for d in _destroyed_inputs(node):
+            destroyed = node.inputs[d]
+            if self.view_root(destroyed) is not root:
+                continue
+            tolerated = {b for a, b in same if a == d}
+            ignored = {b for a, b in aliased if a == d}
+            for j, inp in enumerate(node.inputs):
+                if j == d or j in ignored or inp not in members:
+                    continue
+                if j in tolerated and inp is destroyed:
+                    continue
+                return (f"DestroyHandler: {node} overwrites its input {d} ({destroyed}) but "
+                        f"also reads input {j} ({inp}), which shares its memory")
+        return None
 
     # -- queries installed on the graph -----------------------------------------------------
     def _destroyers_of(self, var: Variable) -> list[Apply]:
         """The nodes that overwrite ``var``'s memory (through any view of it)."""
-        droot, _, root_destroyers = self.refresh_droot_impact()
-        root = droot.get(var)
-        return list(root_destroyers[root]) if root is not None else []
+        return list(self._root_destroyers.get(self.view_root(var), ()))
 
     def _has_destroyers(self, protected: Iterable[Variable]) -> bool:
         """Whether any variable of ``protected`` has its memory overwritten by a node."""
-        droot, _, _ = self.refresh_droot_impact()
-        return any(v in droot for v in protected)
+        return any(self.view_root(v) in self._root_destroyers for v in protected)
 
     # -- validation -------------------------------------------------------------------------
     def orderings(self, fgraph, ordered: bool = True) -> dict:
         """``{destroyer: [nodes that must run before it]}``: every other reader of the memory
         it overwrites. Raises InconsistencyError for illegal destructions (see validate)."""
-        if not self.destroyers:
-            return {}
-        _, impact, root_destroyers = self.refresh_droot_impact()
-        self._check_destructions(fgraph, impact, root_destroyers)
-        clients = fgraph.clients
-        out: dict = {}
-        for node in self.destroyers:
-            before: dict[Apply, None] = {}
-            for pos in _destroyed_inputs(node):
-                root = self.view_root(node.inputs[pos])
-                for v in impact[root]:
-                    for client, _ in clients.get(v, ()):
-                        if client != "output" and client is not node:
-                            before[client] = None
-            if before:
-                out[node] = list(before)
-        return out
-
-    def _check_destructions(self, fgraph, impact, root_destroyers) -> None:
-        """Refuse double destruction, destroyed constants/outputs and aliased inputs."""
-        outputs = set(fgraph.outputs)
-        for root, nodes in root_destroyers.items():
-            if len(nodes) > 1:
-                raise InconsistencyError(
-                    f"DestroyHandler: {root} is overwritten by more than one node: "
-                    f"{nodes[0]} and {nodes[1]}; each value may be destroyed only once"
-                )
-            if _indestructible(root):
-                raise InconsistencyError(
-                    f"DestroyHandler: {nodes[0]} overwrites {root}, which is a constant or "
-                    "marked indestructible"
-                )
-            for v in impact[root]:
-                if v in outputs:
-                    raise InconsistencyError(
-                        f"DestroyHandler: {nodes[0]} overwrites the memory of {v}, which is "
-                        "an output of the graph"
-                    )
-        for node in self.destroyers:
-            self._check_aliasing(node, impact)
-
-    def _check_aliasing(self, node: Apply, impact) -> None:
-        """A destroyer may not read the buffer it overwrites through another input."""
-        same = _pairs(getattr(node.op, "destroyhandler_tolerate_same", ()))
-        aliased = _pairs(getattr(node.op, "destroyhandler_tolerate_aliased", ()))
-        for d in _destroyed_inputs(node):
-            destroyed = node.inputs[d]
-            tree = impact[self.view_root(destroyed)]
-            tolerated = {b for a, b in same if a == d}
-            ignored = {b for a, b in aliased if a == d}
-            for j, inp in enumerate(node.inputs):
-                if j == d or j in ignored or inp not in tree:
-                    continue
-                if j in tolerated and inp is destroyed:
-                    continue
-                raise InconsistencyError(
-                    f"DestroyHandler: {node} overwrites its input {d} ({destroyed}) but also "
-                    f"reads input {j} ({inp}), which shares its memory"
-                )
+        self._refresh()
+        if self._root_errors:
+            raise InconsistencyError(next(iter(self._root_errors.values())))
+        return {d: list(self._prereqs[d]) for d in self.destroyers if self._prereqs.get(d)}
 
     def validate(self, fgraph) -> bool:
         """Raise InconsistencyError when the graph's in-place ops cannot run correctly.
@@ -331,82 +433,62 @@ class DestroyHandler(Feature):
         Checks that each buffer is destroyed at most once, never a constant or an output,
         that no destroyer reads its own destroyed buffer through another input, and that
         every reader of a destroyed buffer can be scheduled before its destroyer (no cycle
-        once those orderings are added). A graph already validated and unchanged since is
-        not checked again.
+        once those orderings are added). Only what changed since the last call is checked.
         """
-        if not self.destroyers or self._validated:
+        if self._validated:
             return True
-        ords = self.orderings(fgraph)
-        problem = _find_cycle(fgraph, ords)
-        if problem is not None:
-            raise InconsistencyError(self._describe_cycle(problem, ords))
+        self._refresh()
+        if self._root_errors:
+            raise InconsistencyError(next(iter(self._root_errors.values())))
+        if self._violations:
+            remaining = []
+            for before, after, path in self._violations:
+                if not self._edge_exists(before, after):
+                    continue
+                path = self._order.add_edge(before, after)
+                if path is not None:
+                    remaining.append((before, after, path))
+            self._violations = remaining
+            if remaining:
+                before, after, path = remaining[0]
+                raise InconsistencyError(self._describe_cycle([before, *path]))
         self._validated = True
         return True
 
-    def _describe_cycle(self, cycle: Sequence[Apply], ords: dict) -> str:
-        """A message naming the destroyer and the reader that cannot run before it."""
+    def _edge_exists(self, before: Apply, after: Apply) -> bool:
+        if before not in self._imported or after not in self._imported:
+            return False
+        return (any(i.owner is before for i in after.inputs)
+                or before in self._prereqs.get(after, ()))
+
+    def _describe_cycle(self, cycle: Sequence[Apply]) -> str:
+        """A message naming the destroyer and the reader that cannot run before it.
+
+        ``cycle`` lists nodes each of which must run before the next (and the last before
+        the first).
+        """
         n = len(cycle)
         for k in range(n):
-            node, dep = cycle[k], cycle[(k + 1) % n]
-            if node in self.destroyers and dep in ords.get(node, ()):
-                read = self._shared_read(node, dep)
+            reader, node = cycle[k], cycle[(k + 1) % n]
+            if node in self.destroyers and reader in self._prereqs.get(node, ()):
+                destroyed, read = self._shared_read(node, reader)
                 return (
-                    f"DestroyHandler: {node} overwrites {read[0]} in place, but {dep} also "
-                    f"reads {read[1]} (the same memory) and depends on the result of {node}, "
-                    f"so it cannot run before it"
+                    f"DestroyHandler: {node} overwrites {destroyed} in place, but {reader} "
+                    f"also reads {read} (the same memory) and depends on the result of "
+                    f"{node}, so it cannot run before it"
                 )
         return ("DestroyHandler: the graph's dependencies form a cycle through "
                 + ", ".join(str(c) for c in cycle))
 
     def _shared_read(self, destroyer: Apply, reader: Apply) -> tuple[Variable, Variable]:
         """(destroyed input of ``destroyer``, variable of its tree that ``reader`` reads)."""
-        _, impact, _ = self.refresh_droot_impact()
-        for pos in _destroyed_inputs(destroyer):
-            destroyed = destroyer.inputs[pos]
-            tree = impact[self.view_root(destroyed)]
+        for var, root in self._registered.get(destroyer, ()):
+            tree = set(self.views_of(root))
             for inp in reader.inputs:
                 if inp in tree:
-                    return destroyed, inp
+                    return var, inp
         first = destroyer.inputs[_destroyed_inputs(destroyer)[0]]
         return first, first
-
-
-def _find_cycle(fgraph, ords: dict) -> list[Apply] | None:
-    """A cycle of the node graph with ``ords`` added (``[a, b, ...]``: a needs b needs ...),
-    or None. A depth-first walk from the outputs: O(nodes + edges)."""
-    nodes = fgraph.apply_nodes
-
-    def deps(node):
-        ds = [i.owner for i in node.inputs if i.owner is not None and i.owner in nodes]
-        extra = ords.get(node)
-        if extra:
-            ds.extend(extra)
-        return ds
-
-    done: set[Apply] = set()
-    for out in fgraph.outputs:
-        start = out.owner
-        if start is None or start in done or start not in nodes:
-            continue
-        path = [start]
-        on_path = {start}
-        iters = [iter(deps(start))]
-        while iters:
-            for d in iters[-1]:
-                if d in done:
-                    continue
-                if d in on_path:
-                    return path[path.index(d):]
-                path.append(d)
-                on_path.add(d)
-                iters.append(iter(deps(d)))
-                break
-            else:
-                iters.pop()
-                finished = path.pop()
-                on_path.discard(finished)
-                done.add(finished)
-    return None
 
 
 def fast_inplace_check(fgraph_or_inputs, inputs: Sequence[Variable] | None = None
