@@ -356,3 +356,25 @@ def test_useless_dimshuffle_in_reshape():
     fg2 = optimize([out2], [m], U.local_useless_dimshuffle_in_reshape)
     assert any(isinstance(op, DimShuffle) for op in ops(fg2))
     agree(fg2, [out2], [m], [_m()])
+
+
+# -- scalar <-> tensor round trips ----------------------------------------------------------
+
+
+def test_scalar_tensor_round_trips():
+    from tgraph.tensor.scalar_conv import (
+        ScalarFromTensor,
+        TensorFromScalar,
+        scalar_from_tensor,
+        tensor_from_scalar,
+    )
+
+    t = tt.lscalar("t")
+    out = tm.add(tensor_from_scalar(scalar_from_tensor(t)), 1)
+    fg = optimize([out], [t], U.local_tensor_scalar_tensor, U.local_scalar_tensor_scalar)
+    assert not any(isinstance(op, TensorFromScalar | ScalarFromTensor) for op in ops(fg))
+    agree(fg, [out], [t], [np.int64(4)])
+    # near miss: a single conversion is needed
+    fg2 = optimize([tensor_from_scalar(scalar_from_tensor(t) * 2)], [t],
+                   U.local_tensor_scalar_tensor, U.local_scalar_tensor_scalar)
+    assert any(isinstance(op, TensorFromScalar) for op in ops(fg2))

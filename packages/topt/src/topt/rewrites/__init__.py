@@ -3,13 +3,18 @@
 Each catalog module appends one import line below (``from topt.rewrites import <module>``).
 """
 
-from topt.rewrites import constant_folding  # noqa: F401
-from topt.rewrites import useless  # noqa: F401
-from topt.rewrites import canonicalize  # noqa: F401
-from topt.rewrites import algebraic  # noqa: F401
-from topt.rewrites import specialize  # noqa: F401
-from topt.rewrites import subtensor_rw  # noqa: F401
-from topt.rewrites import stabilize  # noqa: F401
-from topt.rewrites import sigmoid_rw  # noqa: F401
-from topt.rewrites import shape  # noqa: F401
-from topt.rewrites import softmax_rw  # noqa: F401
+from topt.rewrites import (
+    algebraic,  # noqa: F401
+    blas,  # noqa: F401
+    canonicalize,  # noqa: F401
+    constant_folding,  # noqa: F401
+    fusion,  # noqa: F401
+    inplace,  # noqa: F401
+    shape,  # noqa: F401
+    sigmoid_rw,  # noqa: F401
+    softmax_rw,  # noqa: F401
+    specialize,  # noqa: F401
+    stabilize,  # noqa: F401
+    subtensor_rw,  # noqa: F401
+    useless,  # noqa: F401
+)

@@ -16,6 +16,7 @@ import numpy as np
 
 import tgraph.scalar as scal
 from tgraph.tensor import math_elemwise as tm
+from tgraph.tensor.alloc import Alloc, alloc
 from tgraph.tensor.basic import constant
 from tgraph.tensor.elemwise import Elemwise
 from topt.engine import copy_stack_trace, local_optimizer
@@ -38,6 +39,7 @@ from topt.rewrites._canon_helpers import (
 
 __all__ = [
     "local_add_specialize",
+    "local_alloc_unary",
     "local_div_to_inv",
     "local_elemwise_sub_zeros",
     "local_exp_log",
@@ -357,3 +359,24 @@ def local_elemwise_sub_zeros(fgraph, node):
     out = node.outputs[0]
     zero = fill(node.inputs[0], np.asarray(0, dtype=out.type.dtype))
     return _done(fill_chain(zero, node.inputs, out), out)
+
+
+@register_specialize
+@local_optimizer([Elemwise])
+def local_alloc_unary(fgraph, node):
+    """unary(alloc(x, *shape)) -> alloc(unary(x), *shape): the op runs on the small value,
+    then the result is broadcast (cast to the unary's output dtype)."""
+    if not isinstance(node.op, Elemwise) or len(node.inputs) != 1 or len(node.outputs) != 1 \
+            or node.op.inplace_pattern:
+        return None
+    a = node.inputs[0]
+    if a.owner is None or not isinstance(a.owner.op, Alloc):
+        return None
+    x = a.owner.inputs[0]
+    shape = a.owner.inputs[1:]
+    out = node.outputs[0]
+    v = node.op(x)
+    if v.type.dtype != out.type.dtype:
+        v = tm.cast(v, out.type.dtype)
+    res = alloc(v, *shape)
+    return _done(same_type(res, out, same_shape=True), out)

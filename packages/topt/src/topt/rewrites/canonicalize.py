@@ -32,6 +32,7 @@ from tgraph.scalar.type import upcast
 from tgraph.tensor import math_elemwise as tm
 from tgraph.tensor.alloc import alloc
 from tgraph.tensor.basic import constant
+from tgraph.tensor.dot import Dot
 from tgraph.tensor.elemwise import DimShuffle, Elemwise
 from tgraph.tensor.reduction import Prod, Sum
 from topt.engine import LocalOptimizer, copy_stack_trace, local_optimizer
@@ -60,6 +61,7 @@ __all__ = [
     "local_fill_to_alloc",
     "local_func_inv",
     "local_inv_canon",
+    "local_lift_transpose_through_dot",
     "local_mul_canonizer",
     "local_mul_zero",
     "local_neg_to_mul",
@@ -115,33 +117,43 @@ class AlgebraicCanonizer(LocalOptimizer):
             return "reciprocal"
         return None
 
-    def _inner(self, fgraph, var: Variable, dtype: str, fresh: bool):
-        """The tree node under ``var`` (through left pads) when the tree may absorb it."""
+    def _inner(self, fgraph, var: Variable, dtype: str):
+        """The tree node under ``var`` (through left pads) when the tree may absorb it: a
+        node of the graph with no other client, or a node built by this rewrite."""
         v = var
         while is_left_pad(v.owner):
-            if not fresh and n_clients(fgraph, v) != 1:
+            if not self._private(fgraph, v):
                 return None
             v = v.owner.inputs[0]
         node = v.owner
         if self._role(node) is None or v.type.dtype != dtype:
             return None
-        if not fresh and n_clients(fgraph, v) != 1:
-            return None
-        return node
+        return node if self._private(fgraph, v) else None
 
-    def get_num_denum(self, fgraph, var: Variable, fresh: bool = False):
-        """(num, denum): leaves such that ``var == inverse(main(*num), main(*denum))``."""
+    @staticmethod
+    def _private(fgraph, v: Variable) -> bool:
+        if fgraph is not None and v.owner not in fgraph.apply_nodes:
+            return True  # built by this rewrite, not in the graph yet
+        return n_clients(fgraph, v) == 1
+
+    def get_num_denum(self, fgraph, var: Variable):
+        """(num, denum, inner): leaves such that ``var == inverse(main(*num),
+        main(*denum))``, and the roles of the tree's nodes below the root (for telling
+        whether the tree is already in canonical form). Iterative: trees may be deep."""
         dtype = var.type.dtype
         num: list = []
         denum: list = []
+        inner: list = []
         stack = [(var, False, True)]
         while stack:
             v, flipped, root = stack.pop()
-            node = v.owner if root else self._inner(fgraph, v, dtype, fresh)
+            node = v.owner if root else self._inner(fgraph, v, dtype)
             role = self._role(node) if node is not None else None
             if role is None:
                 (denum if flipped else num).append(v)
                 continue
+            if not root:
+                inner.append(role)
             if role == "main":
                 children = [(i, flipped) for i in node.inputs]
             elif role == "inverse":
@@ -149,23 +161,20 @@ class AlgebraicCanonizer(LocalOptimizer):
             else:
                 children = [(node.inputs[0], not flipped)]
             stack.extend((c, f, False) for c, f in reversed(children))
-        return num, denum
+        return num, denum, inner
 
-    def _signature(self, fgraph, var: Variable, fresh: bool):
-        """A structural key of the tree under ``var``, constants by value."""
-        dtype = var.type.dtype
-
-        def sig(v, root):
-            node = v.owner if root else self._inner(fgraph, v, dtype, fresh)
-            role = self._role(node) if node is not None else None
-            if role is None:
-                c = scalar_constant(v)
-                if c is not None:
-                    return ("const", v.type.dtype, c.tobytes())
-                return ("leaf", id(v))
-            return (role, tuple(sig(i, False) for i in node.inputs))
-
-        return sig(var, True)
+    def _is_canonical(self, root_role: str, inner: list, n: int, d: int) -> bool:
+        """Whether a tree with these leaf counts already has merge_num_denum's shape:
+        ``main(*num)``, ``reciprocal(main(*denum))`` or ``inverse(main(*num),
+        main(*denum))``, with a one-element side written without its main."""
+        if any(r != "main" for r in inner):
+            return False
+        mains = len(inner)
+        if d == 0:
+            return root_role == "main" and n >= 2 and mains == 0
+        if n == 0:
+            return self.use_reciprocal and root_role == "reciprocal" and mains == (d >= 2)
+        return root_role == "inverse" and mains == (n >= 2) + (d >= 2)
 
     # -- simplifying ------------------------------------------------------------------------
     @staticmethod
@@ -196,6 +205,13 @@ class AlgebraicCanonizer(LocalOptimizer):
             value = np.asarray(self.calculate(numct, denumct, dtype), dtype=dtype)
         if value == self.neutral and (rest_num or self.use_reciprocal):
             return rest_num, rest_denum
+        first = num[0] if num else None
+        if (len(numct) == 1 and not denumct and first is not None
+                and scalar_constant(first) is not None and first.type.dtype == dtype
+                and scalar_constant(first).tobytes() == value.tobytes()):
+            # The one constant is already the folded one, in front: keep that very
+            # variable, so the tree is seen as unchanged (NaN included).
+            return [first, *rest_num], rest_denum
         return [constant(value, dtype=dtype), *rest_num], rest_denum
 
     # -- rebuilding -------------------------------------------------------------------------
@@ -245,22 +261,26 @@ class AlgebraicCanonizer(LocalOptimizer):
         dtype = out.type.dtype
         if dtype == "bool" or self._feeds_parent(fgraph, out):
             return None
-        num, denum = self.get_num_denum(fgraph, out)
+        num, denum, inner = self.get_num_denum(fgraph, out)
         num2, denum2 = self.simplify_factors(num, denum)
         num2, denum2 = self.simplify_constants(num2, denum2, dtype)
+        if (_same_vars(num, num2) and _same_vars(denum, denum2)
+                and self._is_canonical(self._role(node), inner, len(num), len(denum))):
+            return None
         kept = {id(v) for v in num2 + denum2}
         removed = [v for v in num + denum if id(v) not in kept]
         num2 = self._same_dtype_leaves(num2, dtype)
         denum2 = self._same_dtype_leaves(denum2, dtype)
         new = self.merge_num_denum(num2, denum2, dtype)
-        if new.type.dtype == dtype and new.type.ndim == out.type.ndim and \
-                self._signature(None, new, True) == self._signature(fgraph, out, False):
-            return None
         res = fill_chain(new, [*removed, *node.inputs], out)
         if res is None:
             return None
         copy_stack_trace(out, res)
         return [res]
+
+
+def _same_vars(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _add_calculate(num, denum, dtype):
@@ -501,6 +521,27 @@ def local_dimshuffle_lift(fgraph, node):
     if _dimshuffle_is_useless(order, x) and x.type == out.type:
         return [x]
     return None
+
+
+@register_canonicalize
+@local_optimizer([DimShuffle])
+def local_lift_transpose_through_dot(fgraph, node):
+    """dot(x, y).T -> dot(y.T, x.T) for matrices: transposes move towards the inputs, where
+    they merge with other DimShuffles (the BLAS rewrites then see plain dots)."""
+    if not isinstance(node.op, DimShuffle) or tuple(node.op.new_order) != (1, 0):
+        return None
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, Dot):
+        return None
+    x, y = inner.inputs
+    if x.type.ndim != 2 or y.type.ndim != 2:
+        return None
+    res = inner.op(y.T, x.T)
+    res = same_type(res, node.outputs[0])
+    if res is None:
+        return None
+    copy_stack_trace(node.inputs[0], res)
+    return [res]
 
 
 def _lift_one(var: Variable) -> Variable:

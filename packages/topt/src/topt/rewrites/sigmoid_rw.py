@@ -454,9 +454,14 @@ def _softplus_term(base: Variable, s: int, e: int, like: Variable) -> tuple[int,
     return (-1 if e > 0 else 1), sp
 
 
-def _log_of_product(prod: Product, like: Variable) -> Variable | None:
+def _log_of_product(prod: Product, like: Variable, arg: Variable) -> Variable | None:
     """``log(prod)`` with atoms turned into softplus terms; None when there is no atom
-    other than exp (log(exp(x)) = x belongs to canonicalization)."""
+    other than exp (log(exp(x)) = x belongs to canonicalization).
+
+    ``like`` gives the dtype; ``arg`` (the logarithm's argument) the shape of a result whose
+    atoms all cancel. Taking that shape from ``like`` itself would make the replacement
+    contain the node it replaces, and the rewrite would fire again on its own result.
+    """
     found = {leaf: leaf_atoms(leaf) for leaf in prod.counts}
     if not any(f is not None and f[0] != "exp" for f in found.values()):
         return None
@@ -486,7 +491,7 @@ def _log_of_product(prod: Product, like: Variable) -> Variable | None:
         terms.insert(0, (1, constant(np.log(np.asarray(prod.coef, dtype=like.type.dtype)))))
     terms.extend(_softplus_term(b, s, e, like) for (b, s), e in atoms.items())
     if not terms:
-        return tm._second(like, constant(np.asarray(0.0, dtype=like.type.dtype)))
+        return tm._second(arg, constant(np.asarray(0.0, dtype=like.type.dtype)))
     return signed_sum(terms)
 
 
@@ -498,7 +503,7 @@ def _rewrite_log(node: Apply, want_sum: bool) -> list[Variable] | None:
     if (split_sum(arg) is not None) != want_sum:
         return None
     prod = parse_product(arg)
-    new = _log_of_product(prod, out)
+    new = _log_of_product(prod, out, arg)
     if new is None:
         return None
     return finish(node, new, list(prod.counts) + prod.consts)

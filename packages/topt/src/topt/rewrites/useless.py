@@ -23,6 +23,7 @@ from tgraph.tensor.elemwise import DimShuffle, Elemwise
 from tgraph.tensor.math_elemwise import cast
 from tgraph.tensor.rebroadcast import Rebroadcast
 from tgraph.tensor.reduction import CAReduce
+from tgraph.tensor.scalar_conv import ScalarFromTensor, TensorFromScalar
 from tgraph.tensor.shape import Reshape
 from topt.engine.rewriter import copy_stack_trace, local_optimizer
 from topt.optdb import (
@@ -47,6 +48,8 @@ __all__ = [
     "local_rebroadcast_lift",
     "local_reduce_broadcastable",
     "local_reshape_chain",
+    "local_scalar_tensor_scalar",
+    "local_tensor_scalar_tensor",
     "local_useless_alloc",
     "local_useless_dimshuffle_in_reshape",
     "local_useless_elemwise",
@@ -495,3 +498,37 @@ def local_useless_dimshuffle_in_reshape(fgraph, node):
         return None
     copy_stack_trace(node.outputs[0], res)
     return [res]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar <-> 0-d tensor round trips
+
+
+@register_canonicalize
+@register_specialize
+@local_optimizer([TensorFromScalar])
+def local_tensor_scalar_tensor(fgraph, node):
+    """tensor_from_scalar(scalar_from_tensor(t)) -> t (the same 0-d value)."""
+    if not isinstance(node.op, TensorFromScalar):
+        return None
+    s = node.inputs[0]
+    if s.owner is not None and isinstance(s.owner.op, ScalarFromTensor):
+        t = s.owner.inputs[0]
+        if t.type == node.outputs[0].type:
+            return [t]
+    return None
+
+
+@register_canonicalize
+@register_specialize
+@local_optimizer([ScalarFromTensor])
+def local_scalar_tensor_scalar(fgraph, node):
+    """scalar_from_tensor(tensor_from_scalar(s)) -> s (the same scalar value)."""
+    if not isinstance(node.op, ScalarFromTensor):
+        return None
+    t = node.inputs[0]
+    if t.owner is not None and isinstance(t.owner.op, TensorFromScalar):
+        s = t.owner.inputs[0]
+        if s.type == node.outputs[0].type:
+            return [s]
+    return None
