@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from tgraph.graph.basic import Apply, Variable
+from tgraph.graph.c_api import CLinkerOp
 from tgraph.graph.utils import MethodNotDefined, add_tag_trace
 
 
-class Op:
+class Op(CLinkerOp):
     """Base class of all operations (``theano.gof.Op``).
 
     Subclass contract (Theano 1.0's):
