@@ -16,6 +16,7 @@ the same reason.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -312,6 +313,11 @@ def warn_no_compiler_once(reason: str | BaseException = "") -> bool:
 
 def python_include_dirs() -> list[str]:
     """Python's and NumPy's header directories, in that order."""
+    return list(_python_include_dirs())
+
+
+@functools.cache
+def _python_include_dirs() -> tuple[str, ...]:
     import numpy
 
     dirs = [sysconfig.get_paths()["include"]]
@@ -319,7 +325,7 @@ def python_include_dirs() -> list[str]:
     if plat and plat not in dirs:
         dirs.append(plat)
     dirs.append(numpy.get_include())
-    return dirs
+    return tuple(dirs)
 
 
 def base_flags(info: CompilerInfo) -> list[str]:
