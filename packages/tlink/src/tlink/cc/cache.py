@@ -58,7 +58,6 @@ __all__ = [
 STALE_AFTER_S = 3600.0
 
 _STDERR_LINES = 40
-_LOAD_ATTEMPTS = 3
 
 
 class CacheEntryWarning(UserWarning):
@@ -187,25 +186,36 @@ class ModuleCache:
         name_hint: str,
     ) -> types.ModuleType:
         entry = self.entry_dir(key)
-        for _ in range(_LOAD_ATTEMPTS):
-            if os.path.isdir(entry):
-                fault = self.verify(key)
-                if fault is None:
-                    try:
-                        module = self._load(key)
-                    except ImportError as exc:
-                        fault = f"the library does not load: {exc}"
-                    else:
-                        self.stats["loaded"] += 1
-                        return module
-                self._discard(entry, fault)
-                self.stats["rebuilt"] += 1
-            self._build(key, code, info, inputs, options, name_hint)
-        raise CompileError(
-            f"compile cache entry {entry} was broken {_LOAD_ATTEMPTS} times in a row (each "
-            "time rebuilt); something keeps corrupting it or the compiler produces "
-            "libraries this Python cannot load. See the warnings above."
-        )
+        if os.path.isdir(entry):
+            fault = self.verify(key)
+            if fault is None:
+                try:
+                    module = self._load(key)
+                except ImportError as exc:
+                    # The recorded hash matched, yet the loader refuses the file (the meta
+                    # was rewritten to match a damaged library, or it is from another ABI).
+                    # The loader's own errors carry the path; an ImportError raised by
+                    # tlink_exec does not and is the module's, not the cache's, fault.
+                    if exc.path is None:
+                        raise
+                    fault = f"the library does not load ({exc})"
+                else:
+                    self.stats["loaded"] += 1
+                    return module
+            self._discard(entry, fault)
+            self.stats["rebuilt"] += 1
+        self._build(key, code, info, inputs, options, name_hint)
+        fault = self.verify(key)
+        if fault is not None:
+            raise CompileError(
+                f"compile cache entry {entry} is broken right after it was built: {fault}. "
+                "Another process may be deleting or rewriting the cache directory."
+            )
+        # A freshly built entry that fails to load is not corruption: tlink_exec raised
+        # (or the code is unloadable). Its exception goes to the caller unchanged.
+        module = self._load(key)
+        self.stats["loaded"] += 1
+        return module
 
     def _build(
         self,
