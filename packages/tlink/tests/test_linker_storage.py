@@ -342,7 +342,8 @@ def test_op_make_thunk_hook_and_prepare_node():
     x = dvec("x")
     f = function([x], OwnThunk(5.0)(x), mode=Mode("vm", None))
     assert f(np.ones(1))[0] == 5.0
-    assert calls == [("prepare", "py"), ("make_thunk", "py")]
+    # 'vm' drives C thunks where Ops have C code, so the hooks are told impl 'c'.
+    assert calls == [("prepare", "c"), ("make_thunk", "c")]
 
 
 def test_op_make_thunk_without_impl_argument():

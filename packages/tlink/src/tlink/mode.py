@@ -24,6 +24,7 @@ import importlib.util
 from typing import Any
 
 from tgraph import config
+from tlink.cc.clinker import CLinker, OpWiseCLinker
 from tlink.errors import UnknownNameError
 from tlink.fallback import warn_fallback
 from tlink.linker.base import Linker
@@ -49,21 +50,22 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Linkers
 
+# The seed's linker table. The VM linkers use C thunks wherever an Op has C code (as in
+# Theano 1.0, 'vm' is the VM driving C thunks, not pure Python: that is 'py'); with no C
+# compiler on the machine every node runs in Python, after one warning.
 predefined_linkers: dict[str, Linker] = {
     "py": PerformLinker(),
     "vm": VMLinker(),
     "vm_nogc": VMLinker(allow_gc=False),
+    "cvm": VMLinker(),  # use_cloop=True once the Cython VM lands
+    "cvm_nogc": VMLinker(allow_gc=False),
+    "c|py": OpWiseCLinker(),
+    "c|py_nogc": OpWiseCLinker(allow_gc=False),
+    "c": CLinker(),
 }
 
-_NO_C = "C code generation is not implemented in this version"
 #: Theano 1.0 linker names that a later backend provides: name -> (stand-in, reason).
-_PLANNED_LINKERS: dict[str, tuple[str, str]] = {
-    "cvm": ("vm", _NO_C),
-    "cvm_nogc": ("vm_nogc", _NO_C),
-    "c|py": ("vm", _NO_C),
-    "c|py_nogc": ("vm_nogc", _NO_C),
-    "c": ("vm_nogc", _NO_C),
-}
+_PLANNED_LINKERS: dict[str, tuple[str, str]] = {}
 
 
 def register_linker(name: str, linker: Linker) -> None:

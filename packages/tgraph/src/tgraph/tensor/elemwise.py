@@ -56,6 +56,13 @@ from tgraph.tensor.basic import (
     constant,
     register_constant_value_finder,
 )
+from tgraph.tensor.elemwise_c import (
+    ELEMWISE_C_VERSION,
+    ELEMWISE_SUPPORT,
+    dimshuffle_c_code,
+    elemwise_c_code,
+    scalar_node_for,
+)
 from tgraph.tensor.type import TensorType
 
 _CONTINUOUS = ("float16", "float32", "float64", "complex64", "complex128")
@@ -193,6 +200,13 @@ class DimShuffle(Op):
         if eval_points[0] is None:
             return [None]
         return self(*eval_points, return_list=True)
+
+    # -- C (text only; see elemwise_c) -----------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return dimshuffle_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_code_cache_version(self):
+        return ELEMWISE_C_VERSION
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -355,6 +369,30 @@ class Elemwise(OpenMPOp):
             ):
                 res = res.copy()
             cell[0] = res
+
+    # -- C (text only; see elemwise_c) -----------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return elemwise_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return ELEMWISE_SUPPORT + "\n" + self.scalar_op.c_support_code(**kwargs)
+
+    def c_support_code_apply(self, node, name):
+        return self.scalar_op.c_support_code_apply(scalar_node_for(self.scalar_op, node),
+                                                   f"{name}_s")
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>", *self.scalar_op.c_headers(**kwargs)]
+
+    def c_libraries(self, **kwargs):
+        return list(self.scalar_op.c_libraries(**kwargs))
+
+    def c_compile_args(self, **kwargs):
+        return list(self.scalar_op.c_compile_args(**kwargs))
+
+    def c_code_cache_version(self):
+        inner = self.scalar_op.c_code_cache_version()
+        return (*ELEMWISE_C_VERSION, *inner) if inner else ()
 
     def infer_shape(self, node, input_shapes):
         out = []

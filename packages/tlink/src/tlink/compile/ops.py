@@ -15,6 +15,8 @@ import numpy as np
 
 from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.op import Op, as_op
+from tgraph.graph.utils import MethodNotDefined
+from tgraph.tensor.type import TensorType
 
 __all__ = [
     "DeepCopyOp",
@@ -50,6 +52,12 @@ class ViewOp(Op):
 
     def R_op(self, inputs, eval_points):
         return list(eval_points)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _registered_c_code(self, view_op_c_code, node, inputs, outputs, sub)
+
+    def c_code_cache_version(self):
+        return _registered_version(view_op_c_code)
 
 
 view_op = ViewOp()
@@ -97,6 +105,12 @@ class DeepCopyOp(Op):
     def grad(self, inputs, output_grads):
         return list(output_grads)
 
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _registered_c_code(self, deep_copy_op_c_code, node, inputs, outputs, sub)
+
+    def c_code_cache_version(self):
+        return _registered_version(deep_copy_op_c_code)
+
 
 deep_copy_op = DeepCopyOp()
 
@@ -118,3 +132,37 @@ def register_view_op_c_code(type_: type, code: str, version: tuple,
 def register_deep_copy_op_c_code(typ: type, code: str, version: tuple = ()) -> None:
     """Record C code copying values of ``typ`` for DeepCopyOp (Theano 1.0's hook)."""
     deep_copy_op_c_code[typ] = (code, version)
+
+
+def _registered_c_code(op, table: dict, node, inputs, outputs, sub) -> str:
+    """The table's code for the input's Type (Theano's ``%(iname)s``/``%(oname)s`` keys)."""
+    entry = table.get(type(node.inputs[0].type))
+    if entry is None:
+        raise MethodNotDefined(f"{op}: no C code registered for {node.inputs[0].type}")
+    return entry[0] % dict(sub, iname=inputs[0], oname=outputs[0])
+
+
+def _registered_version(table: dict) -> tuple:
+    """One version for the whole table: the entries' versions (empty if one is)."""
+    versions = [entry[1] for _, entry in sorted(table.items(), key=lambda kv: kv[0].__name__)]
+    if not versions or not all(versions):
+        return ()
+    return (1, *versions)
+
+
+register_view_op_c_code(TensorType, """
+Py_XDECREF(%(oname)s);
+%(oname)s = %(iname)s;
+Py_INCREF(%(oname)s);
+""", (1,))
+
+register_deep_copy_op_c_code(TensorType, """
+if (%(oname)s != NULL && PyArray_IS_C_CONTIGUOUS(%(oname)s)
+    && PyArray_SAMESHAPE(%(oname)s, %(iname)s)) {
+    if (PyArray_CopyInto(%(oname)s, %(iname)s) < 0) %(fail)s
+} else {
+    Py_XDECREF(%(oname)s);
+    %(oname)s = (PyArrayObject *)PyArray_NewCopy(%(iname)s, NPY_CORDER);
+    if (%(oname)s == NULL) %(fail)s
+}
+""", (1,))

@@ -37,6 +37,7 @@ __all__ = [
     "make_node_thunk",
     "make_py_thunk",
     "map_storage",
+    "register_batch_thunk_maker",
     "register_thunk_maker",
 ]
 
@@ -272,17 +273,24 @@ def register_thunk_maker(impl: str, maker: Callable) -> None:
     _thunk_makers[impl] = maker
 
 
+def prepare_node(node: Apply, storage_map: dict, compute_map: dict, impl: str | None) -> None:
+    """Call the Op's ``prepare_node`` hook (Theano 1.0's), once, before making its thunk."""
+    prepare = getattr(node.op, "prepare_node", None)
+    if prepare is not None:
+        prepare(node, storage_map, compute_map, impl or "py")
+
+
 def make_node_thunk(node: Apply, storage_map: dict, compute_map: dict,
-                    no_recycling: Iterable, impl: str | None = None):
+                    no_recycling: Iterable, impl: str | None = None, prepared: bool = False):
     """The thunk for ``node``: the Op's own ``make_thunk``, else the ``impl`` maker, else py.
 
     Ops that manage their own execution (inner functions, lazy Ops such as ifelse) define
     ``make_thunk(node, storage_map, compute_map, no_recycling, impl=None)`` as in Theano.
+    ``prepared`` says the ``prepare_node`` hook already ran.
     """
     op = node.op
-    prepare = getattr(op, "prepare_node", None)
-    if prepare is not None:
-        prepare(node, storage_map, compute_map, impl or "py")
+    if not prepared:
+        prepare_node(node, storage_map, compute_map, impl)
     own = getattr(op, "make_thunk", None)
     if own is not None:
         if _takes_impl(own):
@@ -314,13 +322,39 @@ def _takes_impl(method: Callable) -> bool:
     return "impl" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+_batch_thunk_makers: dict[str, Callable] = {}
+
+
+def register_batch_thunk_maker(impl: str, maker: Callable) -> None:
+    """Register ``maker(order, storage_map, compute_map) -> list[thunk | None]`` for ``impl``.
+
+    A batch maker sees every node of a program at once, so a C backend compiles all of them
+    into one module; it returns None for the nodes it leaves to the per-node path (an Op's
+    own ``make_thunk``, the ``impl`` maker, then Python).
+    """
+    if impl in _batch_thunk_makers:
+        raise ValueError(f"a batch thunk maker for {impl!r} is already registered")
+    _batch_thunk_makers[impl] = maker
+
+
 def make_thunks(order: Sequence[Apply], storage_map: dict, compute_map: dict,
                 impl: str | None = None) -> list:
     """One thunk per node, with a clear error naming the node when building one fails."""
+    batch = _batch_thunk_makers.get(impl) if impl is not None else None
+    if batch is None:
+        made = [None] * len(order)
+    else:
+        for node in order:
+            prepare_node(node, storage_map, compute_map, impl)
+        made = batch(order, storage_map, compute_map)
     thunks = []
-    for node in order:
+    for node, ready in zip(order, made):
+        if ready is not None:
+            thunks.append(ready)
+            continue
         try:
-            thunks.append(make_node_thunk(node, storage_map, compute_map, [], impl))
+            thunks.append(make_node_thunk(node, storage_map, compute_map, [], impl,
+                                          prepared=batch is not None))
         except Exception as exc:
             extended = exception_with_message(exc, f"(while preparing node {node} to run)")
             if extended is exc:

@@ -1,0 +1,192 @@
+"""C source for the nodes of one compiled function, assembled into one module.
+
+Each node becomes one C function ``int node_<k>_run(void *cells)`` that extracts its inputs
+from their storage cells, offers the previous outputs for reuse, runs the Op's ``c_code``
+and ``c_code_cleanup``, and stores the outputs. All the C nodes of a function go into one
+module (one compilation, one shared library) whose text depends only on the graph's
+structure, never on object ids, so the same graph gives the same cache key in every
+process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tgraph.graph.basic import Apply
+from tgraph.graph.utils import MethodNotDefined
+from tlink.cc.prelude import PRELUDE, PRELUDE_VERSION, module_exec
+from tlink.cc.types import c_type_for
+
+__all__ = ["BuildSettings", "NodeC", "module_source", "node_c"]
+
+_FAIL_EXTRACT = "{ __failure = 1; goto __fail_vars; }"
+_FAIL_OP = "{ __failure = 1; goto __fail_op; }"
+
+
+@dataclass
+class BuildSettings:
+    """Headers, libraries and flags gathered from Ops and Types (order kept, no repeats)."""
+
+    headers: list[str] = field(default_factory=list)
+    header_dirs: list[str] = field(default_factory=list)
+    libraries: list[str] = field(default_factory=list)
+    lib_dirs: list[str] = field(default_factory=list)
+    compile_args: list[str] = field(default_factory=list)
+    no_compile_args: list[str] = field(default_factory=list)
+
+    def merge(self, other: BuildSettings) -> None:
+        for name in ("headers", "header_dirs", "libraries", "lib_dirs", "compile_args",
+                     "no_compile_args"):
+            mine = getattr(self, name)
+            mine.extend(x for x in getattr(other, name) if x not in mine)
+
+    def final_compile_args(self) -> list[str]:
+        return [a for a in self.compile_args if a not in self.no_compile_args]
+
+
+@dataclass
+class NodeC:
+    """The C of one node: its run function and what the module needs for it."""
+
+    node: Apply
+    index: int
+    run_name: str
+    run_code: str
+    support: list[str]
+    support_apply: str
+    init: list[str]
+    settings: BuildSettings
+    version: tuple
+    n_cells: int
+
+
+def _settings_of(obj) -> BuildSettings:
+    def get(method: str) -> list[str]:
+        fn = getattr(obj, method, None)
+        return list(fn()) if fn is not None else []
+
+    return BuildSettings(get("c_headers"), get("c_header_dirs"), get("c_libraries"),
+                         get("c_lib_dirs"), get("c_compile_args"), get("c_no_compile_args"))
+
+
+def node_c(node: Apply, index: int) -> NodeC:
+    """The C for ``node`` as node number ``index`` of a module.
+
+    Raises MethodNotDefined when the Op has no C code (for these inputs) or a variable's
+    Type cannot enter C; the linker then runs the node in Python.
+    """
+    op = node.op
+    try:
+        params = node.run_params()
+    except MethodNotDefined:
+        params = None
+    if params is not None:
+        raise MethodNotDefined(f"{op}: Ops with params have no C path yet")
+    name = f"node_{index}"
+    variables = [*node.inputs, *node.outputs]
+    n_in = len(node.inputs)
+    cvars = [f"V{index}_{j}" for j in range(len(variables))]
+    codes = []
+    for j, (var, cname) in enumerate(zip(variables, cvars)):
+        role = f"input {j}" if j < n_in else f"output {j - n_in}"
+        what = f"{op}: {role} ({var.type})"
+        adapter = c_type_for(var.type)
+        fail = _FAIL_EXTRACT
+        codes.append(adapter.code(var.type, cname, f"cells[{j}]", fail, what))
+    sub = {"fail": _FAIL_OP, "name": name, "id": index}
+    in_names, out_names = cvars[:n_in], cvars[n_in:]
+    body = op.c_code(node, name, in_names, out_names, sub)
+    cleanup = op.c_code_cleanup(node, name, in_names, out_names, sub)
+    declares = "".join(c.declare for c in codes)
+    extracts = "".join(c.extract for c in codes[:n_in])
+    reuses = "".join(c.reuse for c in codes[n_in:])
+    syncs = "".join(c.sync for c in codes[n_in:])
+    var_cleanup = "".join(c.cleanup for c in codes)
+    run_name = f"{name}_run"
+    run_code = f"""
+/* node {index}: {_comment(str(op))} */
+static int {run_name}(void *tlink_data) {{
+    PyObject **cells = ((tlink_cells *)tlink_data)->cells;
+    int __failure = 0;
+{_indent(declares)}
+{_indent(extracts)}
+{_indent(reuses)}
+    {{
+{_indent(body, 8)}
+    }}
+__fail_op: ;
+    {{
+{_indent(cleanup, 8)}
+    }}
+    if (__failure) goto __fail_vars;
+{_indent(syncs)}
+__fail_vars: ;
+{_indent(var_cleanup)}
+    return __failure;
+}}
+"""
+    settings = _settings_of(op)
+    for var in variables:
+        settings.merge(_settings_of(var.type))
+    support = [op.c_support_code()]
+    support.extend(getattr(var.type, "c_support_code", lambda: "")() for var in variables)
+    init = list(op.c_init_code())
+    apply_init = op.c_init_code_apply(node, name)
+    if apply_init:
+        init.append(apply_init)
+    version = (op.c_code_cache_version_apply(node), *(c.version for c in codes))
+    return NodeC(node, index, run_name, run_code, [s for s in support if s],
+                 op.c_support_code_apply(node, name), init, settings, version,
+                 len(variables))
+
+
+def module_source(nodes: Sequence[NodeC], extra_declarations: str = "") -> str:
+    """One module's complete C text (less the boilerplate that compile_module adds)."""
+    settings = BuildSettings()
+    for n in nodes:
+        settings.merge(n.settings)
+    parts = [f"/* generated by tlink; prelude version {PRELUDE_VERSION} */", PRELUDE]
+    parts.extend(_include(h) for h in settings.headers)
+    if extra_declarations:
+        parts.append(extra_declarations)
+    parts.extend(_unique(s for n in nodes for s in n.support))
+    parts.extend(n.support_apply for n in nodes if n.support_apply)
+    parts.extend(n.run_code for n in nodes)
+    parts.append(module_exec([n.run_name for n in nodes], [n.n_cells for n in nodes],
+                             [i for n in nodes for i in n.init]))
+    return "\n".join(parts)
+
+
+def module_settings(nodes: Iterable[NodeC]) -> BuildSettings:
+    """The union of the nodes' build settings."""
+    settings = BuildSettings()
+    for n in nodes:
+        settings.merge(n.settings)
+    return settings
+
+
+def _include(header: str) -> str:
+    header = header.strip()
+    if header.startswith(("<", '"')):
+        return f"#include {header}"
+    return f"#include <{header}>"
+
+
+def _unique(texts: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for t in texts:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def _indent(text: str, spaces: int = 4) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else line for line in text.splitlines())
+
+
+def _comment(text: str) -> str:
+    return text.replace("*/", "* /")
