@@ -40,6 +40,13 @@ from tgraph.graph.basic import Apply, view_roots
 from tgraph.graph.fg import InconsistencyError
 from tgraph.graph.op import Op
 from tgraph.tensor.basic import as_tensor_variable
+from tgraph.tensor.blas_c import (
+    BLAS_C_VERSION,
+    BLAS_INIT,
+    BLAS_SUPPORT,
+    SHAPE_HELPER,
+    blas_c_code,
+)
 from tgraph.tensor.rebroadcast import patternbroadcast
 from tgraph.tensor.shape import _describe
 from tgraph.tensor.type import TensorType
@@ -259,12 +266,33 @@ def _ger_values(A: np.ndarray, alpha, x: np.ndarray, y: np.ndarray, overwrite: b
 # ops
 
 
-class Gemv(Op):
+class _BlasC:
+    """The C side shared by the BLAS ops (see blas_c): SciPy's BLAS through its capsules."""
+
+    _c_kind = ""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return blas_c_code(self, self._c_kind, node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return BLAS_SUPPORT + SHAPE_HELPER
+
+    def c_init_code(self, **kwargs):
+        return [BLAS_INIT]
+
+    def c_code_cache_version(self):
+        return BLAS_C_VERSION
+
+
+
+class Gemv(_BlasC, Op):
     """``beta * y + alpha * dot(A, x)`` for vectors y, x, a matrix A and scalars alpha, beta.
 
     ``inplace=True`` writes the result into y (str ``Gemv{inplace}``, ``destroy_map``
     ``{0: [0]}``); ``inplace=False`` leaves y alone (``Gemv{no_inplace}``).
     """
+
+    _c_kind = "gemv"
 
     __props__ = ("inplace",)
 
@@ -317,12 +345,14 @@ gemv_inplace = Gemv(inplace=True)
 gemv = gemv_no_inplace
 
 
-class Ger(Op):
+class Ger(_BlasC, Op):
     """``A + alpha * outer(x, y)``, BLAS's rank-1 update of matrix A.
 
     ``destructive=True`` writes into A (str ``Ger{destructive}``); ``destructive=False``
     copies it first (``Ger{non-destructive}``). Floating and complex dtypes only.
     """
+
+    _c_kind = "ger"
 
     __props__ = ("destructive",)
 
@@ -382,12 +412,14 @@ class GemmRelated(Op):
     __props__: tuple[str, ...] = ()
 
 
-class Gemm(GemmRelated):
+class Gemm(_BlasC, GemmRelated):
     """``beta * Z + alpha * dot(X, Y)`` for matrices Z, X, Y and scalars alpha, beta.
 
     ``inplace=True`` writes into Z (str ``Gemm{inplace}``); Z must then not be (a view of)
     X or Y, which make_node refuses with InconsistencyError as Theano did.
     """
+
+    _c_kind = "gemm"
 
     __props__ = ("inplace",)
 
@@ -446,12 +478,14 @@ gemm_no_inplace = Gemm(inplace=False)
 gemm = gemm_no_inplace
 
 
-class Dot22(GemmRelated):
+class Dot22(_BlasC, GemmRelated):
     """``dot(X, Y)`` for two matrices of one floating or complex dtype (BLAS gemm).
 
     The optimizer rewrites every Dot of vectors/matrices to Dot22 (vectors become
     row/column matrices), so that the later BLAS rewrites see one form.
     """
+
+    _c_kind = "dot22"
 
     def make_node(self, *inputs: Any) -> Apply:
         x, y = _tensor_inputs(self, inputs, ("x", "y"))
@@ -481,11 +515,13 @@ class Dot22(GemmRelated):
 _dot22 = Dot22()
 
 
-class Dot22Scalar(GemmRelated):
+class Dot22Scalar(_BlasC, GemmRelated):
     """``a * dot(X, Y)`` for matrices X, Y and a scalar a (gemm with beta = 0).
 
     The optimizer forms it from a Dot22 scaled by a scalar that is not part of a Gemm.
     """
+
+    _c_kind = "dot22scalar"
 
     def make_node(self, *inputs: Any) -> Apply:
         x, y, a = _tensor_inputs(self, inputs, ("x", "y", "a"))
