@@ -165,3 +165,51 @@ def test_eight_processes_share_one_empty_cache_without_waiting(tmp_path):
         assert cache.verify(entry.key) is None, entry.path
     assert sorted(e.name_hint.split()[0] for e in entries) == ["gated"] + ["small"] * 4
     assert os.listdir(cache.tmp_dir) == []
+
+
+def test_threads_share_one_build_per_key_and_never_wait_across_keys(tmp_path, monkeypatch):
+    """In one process too: a thread held in a gated compilation does not delay another
+    thread's different key, and threads needing the same key get one module."""
+    import threading
+
+    from tgraph import config
+
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    wrapper = tmp_path / "gate-cc"
+    wrapper.write_text(WRAPPER.format(real=compiler_info().cxx))
+    wrapper.chmod(0o755)
+    cache = ModuleCache(str(tmp_path / "cache"))
+    results: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def compile_into(name: str, code: str) -> None:
+        try:
+            results[name] = cache.compile(code)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    monkeypatch.setenv("GATE_DIR", str(gate))
+    try:
+        with config.change_flags(cxx=str(wrapper)):
+            held = [threading.Thread(target=compile_into, args=(f"gated{i}", GATED))
+                    for i in range(3)]
+            for thread in held:
+                thread.start()
+            wait_for(lambda: glob.glob(str(gate / "started-*")), "the gated compilation")
+            small = threading.Thread(target=compile_into, args=("small", SMALL % 5))
+            small.start()
+            small.join(timeout=120)
+            assert not small.is_alive() and "small" in results, errors
+            assert all(thread.is_alive() for thread in held)
+            (gate / "release").write_text("")
+            for thread in held:
+                thread.join(timeout=120)
+    finally:
+        (gate / "release").write_text("")
+    assert not errors, errors
+    assert results["small"].which() == 5
+    assert results["gated0"] is results["gated1"] is results["gated2"]
+    assert results["gated0"].which() == -1
+    assert cache.stats["compiled"] == 2  # one per key: the gated key was built once
+    assert len(glob.glob(str(gate / "started-*"))) == 1

@@ -119,7 +119,8 @@ class ModuleCache:
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
         self._modules: dict[str, types.ModuleType] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _key_locks only, never held while compiling
+        self._key_locks: dict[str, threading.Lock] = {}
         self.stats = {"compiled": 0, "loaded": 0, "memory_hits": 0, "rebuilt": 0,
                       "lost_races": 0}
 
@@ -167,7 +168,11 @@ class ModuleCache:
         if module is not None:
             self.stats["memory_hits"] += 1
             return module
-        with self._lock:  # threads of one process share one load of each key
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        # Threads needing the same key share one build and load; different keys never
+        # wait for each other, in this process as across processes.
+        with key_lock:
             module = self._modules.get(key)
             if module is None:
                 module = self._get(key, code, info, inputs, options, name_hint)
@@ -410,8 +415,8 @@ class ModuleCache:
                 except OSError:
                     pass  # a process just added an entry to it
         self.clean_stale()
-        with self._lock:
-            self._modules.clear()
+        # Modules already loaded stay usable (and cached in memory): the loader cannot
+        # unload them, and reloading the same path would only return them again.
         return count
 
     def clean_stale(self, max_age_s: float = STALE_AFTER_S) -> int:
