@@ -10,3 +10,37 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+
+def _evaluate_with_linker(linker: str):
+    """An ``evaluate`` that compiles with tlink's ``linker`` (no rewrites) instead of perform.
+
+    ``TGRAPH_TEST_LINKER=c|py pytest packages/tgraph/tests`` runs the whole op suite through
+    that linker (the ``tests-linkers`` nox session does it for every linker of the table):
+    every test's NumPy/perform comparison then checks the linker's implementations.
+    """
+    import tlink
+
+    mode = tlink.Mode(linker=linker, optimizer=None)
+
+    def evaluate(outputs, givens):
+        keys = list(givens)
+        # As perform's evaluate: in-place Ops may write into the inputs (mutable), and
+        # outputs are returned as computed, views included (borrow, no defensive copy).
+        fn = tlink.function([tlink.In(k, mutable=True, borrow=True) for k in keys],
+                            [tlink.Out(o, borrow=True) for o in outputs], mode=mode,
+                            on_unused_input="ignore", allow_input_downcast=True,
+                            accept_inplace=True)
+        return fn(*[givens[k] for k in keys])
+
+    return evaluate
+
+
+_LINKER = os.environ.get("TGRAPH_TEST_LINKER")
+if _LINKER:
+    import tgraph.graph
+    import tgraph.graph.evaluate
+
+    _patched = _evaluate_with_linker(_LINKER)
+    tgraph.graph.evaluate.evaluate = _patched
+    tgraph.graph.evaluate = _patched  # `from tgraph.graph import evaluate` gets it too

@@ -15,7 +15,7 @@ from tgraph.graph.utils import MethodNotDefined
 
 __all__ = ["BLAS_C_VERSION", "BLAS_INIT", "BLAS_SUPPORT", "blas_c_code"]
 
-BLAS_C_VERSION = (1,)
+BLAS_C_VERSION = (2,)
 
 _ROUTINES = {
     "gemm": "(char *, char *, int *, int *, int *, {t} *, {t} *, int *, {t} *, int *, {t} *, "
@@ -113,9 +113,14 @@ static int tgraph_{p}gemv_nd(PyArrayObject *y, {ctype} alpha, PyArrayObject *A,
         || tgraph_blas_prepare_vec(&x, &xc, &incx) < 0) {{
         Py_XDECREF(Ac); Py_XDECREF(xc); return -1;
     }}
-    if (tgraph_blas_inc(y, &incy) < 0) {{
-        PyErr_SetString(PyExc_RuntimeError, "gemv: the output vector has an unusable stride");
-        Py_XDECREF(Ac); Py_XDECREF(xc); return -1;
+    if (tgraph_blas_inc(y, &incy) < 0) {{  /* e.g. negative strides: via a copy */
+        PyArrayObject *yc = tgraph_blas_copy(y);
+        int r;
+        if (yc == NULL) {{ Py_XDECREF(Ac); Py_XDECREF(xc); return -1; }}
+        r = tgraph_{p}gemv_nd(yc, alpha, A, x, beta);
+        if (r == 0) r = PyArray_CopyInto(y, yc);
+        Py_DECREF(yc); Py_XDECREF(Ac); Py_XDECREF(xc);
+        return r;
     }}
     {{
         {ctype} *a = ({ctype} *)PyArray_DATA(A), *xv = ({ctype} *)PyArray_DATA(x);
@@ -136,12 +141,9 @@ static int tgraph_{p}gemv_nd(PyArrayObject *y, {ctype} alpha, PyArrayObject *A,
 static int tgraph_{p}ger_nd(PyArrayObject *A, {ctype} alpha, PyArrayObject *x,
                             PyArrayObject *y) {{
     int m = (int)PyArray_DIM(A, 0), n = (int)PyArray_DIM(A, 1), ra, lda, incx, incy;
-    PyArrayObject *xc = NULL, *yc = NULL;
+    PyArrayObject *xc = NULL, *yc = NULL, *Ac = NULL, *A0 = A;
     if (m == 0 || n == 0) return 0;
-    if (tgraph_blas_layout(A, &ra, &lda) < 0) {{
-        PyErr_SetString(PyExc_RuntimeError, "ger: the matrix has no unit stride");
-        return -1;
-    }}
+    if (tgraph_blas_prepare(&A, &Ac, &ra, &lda) < 0) return -1;  /* Ac: copied back below */
     if (tgraph_blas_prepare_vec(&x, &xc, &incx) < 0
         || tgraph_blas_prepare_vec(&y, &yc, &incy) < 0) {{
         Py_XDECREF(xc); Py_XDECREF(yc); return -1;
@@ -153,6 +155,11 @@ static int tgraph_{p}ger_nd(PyArrayObject *A, {ctype} alpha, PyArrayObject *x,
         else tgraph_{p}ger(&m, &n, &alpha, xv, &incx, yv, &incy, a, &lda);
     }}
     Py_XDECREF(xc); Py_XDECREF(yc);
+    if (Ac) {{
+        int r = PyArray_CopyInto(A0, Ac);
+        Py_DECREF(Ac);
+        return r;
+    }}
     return 0;
 }}
 """
