@@ -10,9 +10,10 @@ find (or build) the same entry; nobody ever waits for anybody:
   SHA-256). It is complete or absent: it is built in a fresh directory under
   ``<compiledir>/tmp/`` on the same file system and renamed into place with one
   ``os.rename``. When two processes build the same key at once, both compile; the first
-  rename wins and the loser discards its copy and loads the winner's. There is no lock at
-  all, so a process never waits on another's compilation (Theano 1.0 held one global lock
-  while compiling, which serialised every process sharing a home directory).
+  rename wins and the loser discards its copy and loads the winner's. No lock is shared
+  between processes or between keys, so nobody waits on another's compilation (Theano 1.0
+  held one global lock while compiling, which serialised every process sharing a home
+  directory); only threads of one process needing the same key share one build.
 * Before loading, an entry is checked against its ``meta.json`` (parses, same key, library
   present with the recorded size and hash). A broken entry - a truncated or altered library,
   garbage metadata, or a library the loader refuses - is renamed to a trash name, deleted,
@@ -31,7 +32,9 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import shlex
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -275,8 +278,6 @@ class ModuleCache:
                 shutil.rmtree(build, ignore_errors=True)
 
     def _run_compiler(self, cmd: list[str], source: str, name: str) -> None:
-        import subprocess
-
         try:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, errors="replace")
@@ -455,8 +456,6 @@ def _is_hex(text: str) -> bool:
 
 
 def _shell(cmd: list[str]) -> str:
-    import shlex
-
     return " ".join(shlex.quote(part) for part in cmd)
 
 
