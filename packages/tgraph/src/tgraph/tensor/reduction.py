@@ -37,6 +37,11 @@ from tgraph.scalar.op import second as s_second
 from tgraph.scalar.type import continuous_dtypes, discrete_dtypes, upcast
 from tgraph.tensor.basic import as_tensor_variable, constant
 from tgraph.tensor.elemwise import DimShuffle, Elemwise
+from tgraph.tensor.reduction_c import (
+    REDUCTION_C_VERSION,
+    REDUCTION_SUPPORT,
+    careduce_c_code,
+)
 from tgraph.tensor.type import TensorType, normalize_dtype
 
 _eq = Elemwise(s_eq)
@@ -223,6 +228,19 @@ class CAReduce(Op):
         if self.axis is None:
             return [()]
         return [tuple(s for i, s in enumerate(ishape) if i not in self.axis)]
+
+    # -- C (text only; see reduction_c) ---------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return careduce_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return REDUCTION_SUPPORT
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return REDUCTION_C_VERSION
 
     def _reduced_axes(self, x: Variable) -> list[int]:
         return list(range(x.type.ndim)) if self.axis is None else list(self.axis)
