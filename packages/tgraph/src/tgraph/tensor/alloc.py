@@ -33,6 +33,12 @@ from tgraph.tensor.shape import (
     dim,
     shape_entries,
 )
+from tgraph.tensor.shape_c import (
+    SHAPE_C_VERSION,
+    SHAPE_SUPPORT,
+    alloc_c_code,
+    allocempty_c_code,
+)
 from tgraph.tensor.type import TensorType, normalize_dtype
 from tgraph.tensor.variable import _lib
 
@@ -86,6 +92,15 @@ class Alloc(Op):
                 f"{len(sh)} of the requested shape"
             )
         return Apply(self, [v, *sh], [TensorType(v.dtype, bcast)()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return alloc_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         v = inputs[0]
@@ -187,6 +202,15 @@ class AllocEmpty(Op):
         out.tag.values_eq_approx = _always_true
         out.tag.nan_guard_mode_check = False
         return Apply(self, sh, [out])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return allocempty_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         sh = tuple(int(s) for s in inputs)

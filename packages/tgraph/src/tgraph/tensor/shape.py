@@ -44,6 +44,14 @@ from tgraph.tensor.basic import (
     register_constant_value_finder,
 )
 from tgraph.tensor.rebroadcast import addbroadcast, patternbroadcast, unbroadcast
+from tgraph.tensor.shape_c import (
+    SHAPE_C_VERSION,
+    SHAPE_SUPPORT,
+    makevector_c_code,
+    reshape_c_code,
+    shape_c_code,
+    shape_i_c_code,
+)
 from tgraph.tensor.type import TensorType
 from tgraph.tensor.variable import _lib
 
@@ -145,6 +153,15 @@ class MakeVector(Op):
                     inp = inp.astype(self.dtype)
             fixed.append(inp)
         return Apply(self, fixed, [TensorType(self.dtype, (False,))()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return makevector_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs, dtype=self.dtype).reshape(len(inputs))
@@ -254,6 +271,15 @@ class Shape(Op):
             x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType("int64", (False,))()])
 
+    def c_code(self, node, name, inputs, outputs, sub):
+        return shape_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
+
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
 
@@ -300,6 +326,15 @@ class Shape_i(Op):
                 f"{self}: {_describe(x)} has {ndim} dimensions, expected more than {self.i}"
             )
         return Apply(self, [x], [TensorType("int64", ())()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return shape_i_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
@@ -447,6 +482,15 @@ class Reshape(Op):
                 )
             bcast = [e == 1 for e in known]
         return Apply(self, [x, shp], [TensorType(x.type.dtype, bcast)()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return reshape_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, shp = inputs
