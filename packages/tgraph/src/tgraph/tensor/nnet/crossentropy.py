@@ -40,6 +40,7 @@ from tgraph.tensor.nnet._common import (
     compute_dtype,
     fit_grad,
 )
+from tgraph.tensor.nnet.nnet_c import NNET_C_VERSION, NNET_INIT, NNET_SUPPORT, nnet_c_code
 from tgraph.tensor.nnet.softmax import (
     SoftmaxWithBias,
     softmax_op,
@@ -84,6 +85,21 @@ class CrossentropySoftmaxArgmax1HotWithBias(Op):
         y_idx = checked_input(self, "y_idx", y_idx, (1,), INT_DTYPES)
         nll = TensorType(x.type.dtype, y_idx.type.broadcastable)()
         return Apply(self, [x, b, y_idx], [nll, x.type(), y_idx.type()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "xent_sm_argmax", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, b, y_idx = inputs
@@ -161,6 +177,21 @@ class CrossentropySoftmax1HotWithBiasDx(Op):
         sm = checked_input(self, "sm", sm, (2,))
         y_idx = checked_input(self, "y_idx", y_idx, (1,), INT_DTYPES)
         return Apply(self, [dy, sm, y_idx], [sm.type()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "xent_dx", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         dy, sm, y_idx = inputs
@@ -289,6 +320,21 @@ class CrossentropyCategorical1Hot(Op):
         true_one_of_n = checked_input(self, "true_one_of_n", true_one_of_n, (1,), INT_DTYPES)
         out = TensorType(coding_dist.type.dtype, (False,))()
         return Apply(self, [coding_dist, true_one_of_n], [out])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "xent_categorical", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         coding, idx = inputs

@@ -28,6 +28,7 @@ from tgraph.tensor.nnet._common import (
     compute_dtype,
     fit_grad,
 )
+from tgraph.tensor.nnet.nnet_c import NNET_C_VERSION, NNET_INIT, NNET_SUPPORT, nnet_c_code
 from tgraph.tensor.reduction import Sum
 
 
@@ -80,6 +81,21 @@ class SoftmaxWithBias(Op):
         x = checked_input(self, "x", x, (2,))
         b = checked_input(self, "b", b, (1,))
         return Apply(self, [x, b], [x.type()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "softmax_with_bias", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, b = inputs
@@ -175,6 +191,21 @@ class Softmax(Op):
         x = _as_rows(self, "x", x)
         return Apply(self, [x], [x.type()])
 
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "softmax", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
+
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = softmax_rows(inputs[0])
 
@@ -212,6 +243,21 @@ class LogSoftmax(Op):
     def make_node(self, x):
         x = _as_rows(self, "x", x)
         return Apply(self, [x], [x.type()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, "log_softmax", node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = log_softmax_rows(inputs[0])
