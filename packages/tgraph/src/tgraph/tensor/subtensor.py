@@ -75,6 +75,13 @@ from tgraph.tensor.indexing import (
 from tgraph.tensor.rebroadcast import addbroadcast
 from tgraph.tensor.scalar_conv import scalar_from_tensor
 from tgraph.tensor.shape import Reshape, Shape
+from tgraph.tensor.subtensor_c import (
+    SUBTENSOR_C_VERSION,
+    SUBTENSOR_INIT,
+    SUBTENSOR_SUPPORT,
+    incsubtensor_c_code,
+    subtensor_c_code,
+)
 from tgraph.tensor.type import TensorType
 
 
@@ -175,6 +182,18 @@ class Subtensor(_IndexTemplateOp):
             if isinstance(entry, slice):
                 bcast.append(b and _selects_the_single_element(entry))
         return Apply(self, [x, *index_inputs], [TensorType(x.type.dtype, bcast)()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return subtensor_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SUBTENSOR_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [SUBTENSOR_INIT]
+
+    def c_code_cache_version(self):
+        return SUBTENSOR_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x = inputs[0]
@@ -329,6 +348,18 @@ class IncSubtensor(_IndexTemplateOp):
                 f"{_describe(x)} (the imaginary part would be lost)"
             )
         return Apply(self, [x, y, *index_inputs], [x.type()])
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return incsubtensor_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SUBTENSOR_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [SUBTENSOR_INIT]
+
+    def c_code_cache_version(self):
+        return SUBTENSOR_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, y = inputs[:2]
