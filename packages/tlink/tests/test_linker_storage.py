@@ -386,14 +386,17 @@ def test_thunk_preparation_error_names_the_node():
         function([x], Broken(1.0)(x), mode=Mode("py", None))
 
 
-def test_use_cloop_warns_once_and_runs_python():
+def test_use_cloop_without_the_extension_warns_once_and_runs_python(monkeypatch):
     from tlink import FallbackWarning
     from tlink.fallback import reset_fallback_warnings
+    from tlink.linker import vm
 
+    monkeypatch.setattr(vm, "_cvm", None)
     reset_fallback_warnings()
-    with pytest.warns(FallbackWarning, match=r"VM_Linker\(use_cloop=True\) is not available"):
-        linker = VMLinker(use_cloop=True)
+    linker = VMLinker(use_cloop=True)
     x, _a, _b, out = chain()
-    f = function([x], out, mode=Mode(linker, None))
+    with pytest.warns(FallbackWarning, match=r"VM_Linker\(use_cloop=True\) is not available"):
+        f = function([x], out, mode=Mode(linker, None))
+    assert type(f.fn) is vm.LoopGC
     assert f(np.ones(1))[0] == 8.0
     reset_fallback_warnings()

@@ -14,6 +14,12 @@ All three accept ``output_subset`` (indices of the graph outputs wanted; update 
 always computed) and run only the nodes those outputs need. They are the reference the
 Cython VM must agree with: same arguments, same attributes (``nodes``, ``thunks``,
 ``storage_map``, ``call_counts``, ``call_times``, ``allow_gc``, ``need_update_inputs``).
+
+The Cython VM (``VMLinker(use_cloop=True)``) is :class:`CLoop`, :class:`CLoopGC` and
+:class:`CStack`: each is its Python twin with ``__call__`` replaced by a loop compiled in
+``tlink.linker._cvm`` over precomputed C tables, calling C thunks (``CThunk``) through their
+function pointers. Everything else (``_fail``, ``_program``, profiling, attributes) is the
+Python VM's, so the two cannot drift apart. They are None when the extension is not built.
 """
 
 from __future__ import annotations
@@ -36,7 +42,16 @@ from tlink.linker.base import (
 )
 from tlink.linker.errors import raise_with_op
 
-__all__ = ["VM", "Loop", "LoopGC", "Stack", "VMLinker", "VM_Linker", "needed_nodes"]
+try:
+    from tlink.linker import _cvm
+except ImportError as exc:  # built without a C compiler, or a source checkout not built
+    _cvm = None
+    _CVM_MISSING = f"the extension tlink.linker._cvm is not built: {exc}"
+else:
+    _CVM_MISSING = ""
+
+__all__ = ["VM", "CLoop", "CLoopGC", "CStack", "Loop", "LoopGC", "Stack", "VMLinker",
+           "VM_Linker", "cvm_available", "needed_nodes"]
 
 
 def needed_nodes(order: Sequence[Apply], targets: Sequence[Variable]) -> list[int]:
@@ -341,11 +356,55 @@ class Stack(VM):
                 compute_map[var][0] = 2
 
 
+if _cvm is not None:
+
+    class CLoop(_cvm.LoopCore, Loop):
+        """:class:`Loop` whose calls run in the Cython VM."""
+
+        def __init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                     n_updates: int = 0, callback: Callable | None = None,
+                     callback_input: Callable | None = None):
+            Loop.__init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                          n_updates, callback, callback_input)
+            self._cvm_build(self.thunks, self.pre_call_clear)
+
+    class CLoopGC(_cvm.LoopCore, LoopGC):
+        """:class:`LoopGC` whose calls run in the Cython VM (same "free after last use")."""
+
+        def __init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                     post_thunk_clear: Sequence[list], n_updates: int = 0,
+                     callback: Callable | None = None,
+                     callback_input: Callable | None = None):
+            LoopGC.__init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                            post_thunk_clear, n_updates, callback, callback_input)
+            self._cvm_build(self.thunks, self.pre_call_clear, self.post_thunk_clear)
+
+    class CStack(_cvm.StackCore, Stack):
+        """:class:`Stack` (lazy evaluation) whose bookkeeping runs in the Cython VM."""
+
+        def __init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                     compute_map: dict, allow_gc: bool, n_updates: int = 0,
+                     callback: Callable | None = None,
+                     callback_input: Callable | None = None):
+            Stack.__init__(self, fgraph, nodes, thunks, pre_call_clear, storage_map,
+                           compute_map, allow_gc, n_updates, callback, callback_input)
+            self._cvm_build(self.thunks, self.pre_call_clear)
+else:
+    CLoop = CLoopGC = CStack = None
+
+
+def cvm_available() -> bool:
+    """Whether the Cython VM extension is built and importable in this installation."""
+    return _cvm is not None
+
+
 class VMLinker(LocalLinker):
-    """Linker making a Python VM over per-node thunks (``'vm'``, ``'vm_nogc'``).
+    """Linker making a VM over per-node thunks (``'vm'``, ``'vm_nogc'``, ``'cvm'``...).
 
     Arguments as Theano 1.0's ``VM_Linker``: ``allow_gc`` (None reads the flag when the
-    function is made), ``use_cloop`` (the C VM: not available yet, see tlink.mode),
+    function is made), ``use_cloop`` (the Cython VM: :class:`CLoop`, :class:`CLoopGC`,
+    :class:`CStack`; when the extension is not built, the Python VMs after one
+    FallbackWarning),
     ``callback(node=, thunk=, storage_map=, compute_map=)`` after each node,
     ``callback_input(var, value)`` for each graph input, ``lazy`` (None: the ``vm.lazy``
     flag, then "only when a lazy Op is present"), ``c_thunks`` (None: C thunks when a C
@@ -358,10 +417,7 @@ class VMLinker(LocalLinker):
                  lazy: bool | None = None, schedule: Callable | None = None,
                  c_thunks: bool | None = None, allow_partial_eval: bool | None = None):
         super().__init__(allow_gc=allow_gc, schedule=schedule)
-        if use_cloop:
-            warn_fallback("VM_Linker(use_cloop=True)", "the Cython VM is not built in this "
-                          "version", "running with the Python VM")
-        self.use_cloop = False
+        self.use_cloop = bool(use_cloop)
         self.callback = callback
         self.callback_input = callback_input
         self.lazy = lazy
@@ -398,9 +454,22 @@ class VMLinker(LocalLinker):
         ins, outs = containers_for(fgraph, input_storage, output_storage)
         return vm, ins, outs, thunks, order
 
+    def _use_cvm(self) -> bool:
+        if not self.use_cloop:
+            return False
+        if _cvm is None:
+            # Warned when a function is made, not when the linker is (mode.py makes one at
+            # import time).
+            warn_fallback("VM_Linker(use_cloop=True)", _CVM_MISSING,
+                          "running with the Python VM")
+            return False
+        return True
+
     def make_vm(self, order, thunks, storage_map, compute_map) -> VM:
-        """The VM for a built program: Stack when lazy, else LoopGC or Loop."""
+        """The VM for a built program: Stack when lazy, else LoopGC or Loop (C* with cloop)."""
         fgraph = self.fgraph
+        cvm = self._use_cvm()
+        stack, loop_gc, loop = (CStack, CLoopGC, CLoop) if cvm else (Stack, LoopGC, Loop)
         allow_gc = self.effective_allow_gc()
         pre_call_clear = unique_cells(storage_map[v] for v in self.no_recycling
                                        if v in storage_map)
@@ -408,13 +477,13 @@ class VMLinker(LocalLinker):
         common = dict(n_updates=n_updates, callback=self.callback,
                       callback_input=self.callback_input)
         if self._want_lazy(thunks):
-            vm = Stack(fgraph, order, thunks, pre_call_clear, storage_map, compute_map,
+            vm = stack(fgraph, order, thunks, pre_call_clear, storage_map, compute_map,
                        allow_gc, **common)
         elif allow_gc:
             clears = post_thunk_clear_lists(fgraph, order, storage_map)
-            vm = LoopGC(fgraph, order, thunks, pre_call_clear, storage_map, clears, **common)
+            vm = loop_gc(fgraph, order, thunks, pre_call_clear, storage_map, clears, **common)
         else:
-            vm = Loop(fgraph, order, thunks, pre_call_clear, storage_map, **common)
+            vm = loop(fgraph, order, thunks, pre_call_clear, storage_map, **common)
         if not isinstance(vm, Stack) and any(th.lazy for th in thunks):
             # In a straight loop every input is computed before its reader runs.
             for cell in compute_map.values():

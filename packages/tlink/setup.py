@@ -1,0 +1,35 @@
+"""Build tlink's Cython extensions: the VM (``tlink.linker._cvm``) and the call path.
+
+Everything else about the distribution is in pyproject.toml. The extensions are optional:
+without Cython (an install that skips build isolation on a machine lacking it) they are
+not declared at all, and without a working C compiler setuptools skips them
+(``optional=True``). Either way tlink installs and runs with its pure-Python VMs, and
+``VMLinker(use_cloop=True)`` says so once with a FallbackWarning.
+"""
+
+from __future__ import annotations
+
+from setuptools import Extension, setup
+
+MODULES = {
+    "tlink.linker._cvm": "src/tlink/linker/_cvm.pyx",
+    "tlink.compile._call": "src/tlink/compile/_call.pyx",
+}
+
+
+def extensions() -> list[Extension]:
+    """The Cython extensions, cythonized; none when Cython is not installed."""
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        return []
+    import os
+
+    exts = [Extension(name, [path], optional=True) for name, path in MODULES.items()
+            if os.path.exists(path)]
+    return cythonize(exts, language_level=3, quiet=True,
+                     compiler_directives={"boundscheck": False, "wraparound": False,
+                                          "initializedcheck": False})
+
+
+setup(ext_modules=extensions())
