@@ -57,8 +57,8 @@ predefined_linkers: dict[str, Linker] = {
     "py": PerformLinker(),
     "vm": VMLinker(),
     "vm_nogc": VMLinker(allow_gc=False),
-    "cvm": VMLinker(),  # use_cloop=True once the Cython VM lands
-    "cvm_nogc": VMLinker(allow_gc=False),
+    "cvm": VMLinker(use_cloop=True),
+    "cvm_nogc": VMLinker(allow_gc=False, use_cloop=True),
     "c|py": OpWiseCLinker(),
     "c|py_nogc": OpWiseCLinker(allow_gc=False),
     "c": CLinker(),
