@@ -4,9 +4,15 @@ A feature implements any of ``on_attach(fgraph)``, ``on_detach(fgraph)``,
 ``on_import(fgraph, node, reason)``, ``on_prune(fgraph, node, reason)``,
 ``on_change_input(fgraph, node, i, old, new, reason)`` and ``orderings(fgraph)``.
 The rewrite engine (topt) builds its bookkeeping on these.
+
+A feature that adds methods to the graph (``fgraph.revert``, ``fgraph.validate``, ...) binds
+them with ``functools.partial`` over its own methods, never a lambda: a compiled function
+pickles its FunctionGraph, attributes included, and a lambda cannot be pickled.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from tgraph.graph.fg import InconsistencyError
 
@@ -43,8 +49,8 @@ class History(Feature):
         if hasattr(fgraph, "checkpoint"):
             raise AlreadyThere("History is already attached")
         self.history[fgraph] = []
-        fgraph.checkpoint = lambda: len(self.history[fgraph])
-        fgraph.revert = lambda cp: self.revert(fgraph, cp)
+        fgraph.checkpoint = partial(self.checkpoint, fgraph)
+        fgraph.revert = partial(self.revert, fgraph)
 
     def on_detach(self, fgraph):
         del fgraph.checkpoint
@@ -56,6 +62,10 @@ class History(Feature):
         if h is None:
             return
         h.append((node, i, old, new))
+
+    def checkpoint(self, fgraph) -> int:
+        """How many changes are recorded: ``revert`` to it undoes the later ones."""
+        return len(self.history[fgraph])
 
     def revert(self, fgraph, checkpoint: int) -> None:
         h = self.history[fgraph]
@@ -72,8 +82,8 @@ class Validator(Feature):
     def on_attach(self, fgraph):
         if hasattr(fgraph, "validate"):
             raise AlreadyThere("Validator is already attached")
-        fgraph.validate = lambda: self.validate_graph(fgraph)
-        fgraph.consistent = lambda: self.consistent(fgraph)
+        fgraph.validate = partial(self.validate_graph, fgraph)
+        fgraph.consistent = partial(self.consistent, fgraph)
 
     def on_detach(self, fgraph):
         del fgraph.validate
@@ -101,18 +111,17 @@ class ReplaceValidate(History, Validator):
                 raise AlreadyThere(f"{attr} already present")
         History.on_attach(self, fgraph)
         Validator.on_attach(self, fgraph)
-        fgraph.replace_validate = lambda r, new_r, reason=None: self.replace_all_validate(
-            fgraph, [(r, new_r)], reason=reason
-        )
-        fgraph.replace_all_validate = lambda pairs, reason=None: self.replace_all_validate(
-            fgraph, pairs, reason=reason
-        )
+        fgraph.replace_validate = partial(self.replace_validate, fgraph)
+        fgraph.replace_all_validate = partial(self.replace_all_validate, fgraph)
 
     def on_detach(self, fgraph):
         History.on_detach(self, fgraph)
         Validator.on_detach(self, fgraph)
         del fgraph.replace_validate
         del fgraph.replace_all_validate
+
+    def replace_validate(self, fgraph, r, new_r, reason=None) -> None:
+        self.replace_all_validate(fgraph, [(r, new_r)], reason=reason)
 
     def replace_all_validate(self, fgraph, pairs, reason=None) -> None:
         chk = fgraph.checkpoint()
@@ -134,12 +143,15 @@ class NodeFinder(Feature):
 
     def on_attach(self, fgraph):
         self.d: dict = {}
-        fgraph.get_nodes = lambda op: list(self.d.get(op, []))
+        fgraph.get_nodes = self.get_nodes
         for node in fgraph.toposort():
             self.on_import(fgraph, node, "on_attach")
 
     def on_detach(self, fgraph):
         del fgraph.get_nodes
+
+    def get_nodes(self, op) -> list:
+        return list(self.d.get(op, []))
 
     def on_import(self, fgraph, node, reason):
         self.d.setdefault(node.op, []).append(node)
