@@ -25,11 +25,14 @@ def extensions() -> list[Extension]:
         return []
     import os
 
-    exts = [Extension(name, [path], optional=True) for name, path in MODULES.items()
-            if os.path.exists(path)]
-    return cythonize(exts, language_level=3, quiet=True,
-                     compiler_directives={"boundscheck": False, "wraparound": False,
-                                          "initializedcheck": False})
+    exts = [Extension(name, [path]) for name, path in MODULES.items() if os.path.exists(path)]
+    built = cythonize(exts, language_level=3, quiet=True,
+                      compiler_directives={"boundscheck": False, "wraparound": False,
+                                           "initializedcheck": False})
+    for ext in built:
+        # Set after cythonize, which makes new Extension objects and drops ``optional``.
+        ext.optional = True
+    return built
 
 
 setup(ext_modules=extensions())

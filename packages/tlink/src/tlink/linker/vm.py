@@ -43,10 +43,14 @@ from tlink.linker.base import (
 from tlink.linker.errors import raise_with_op
 
 try:
-    from tlink.linker import _cvm
-except ImportError as exc:  # built without a C compiler, or a source checkout not built
+    import tlink.linker._cvm as _cvm
+except ModuleNotFoundError:  # installed without a C compiler, or a checkout not built
     _cvm = None
-    _CVM_MISSING = f"the extension tlink.linker._cvm is not built: {exc}"
+    _CVM_MISSING = ("the extension tlink.linker._cvm was not built when tlink was installed, "
+                    "for want of a C compiler or of Cython")
+except ImportError as exc:  # built, but for another Python or NumPy
+    _cvm = None
+    _CVM_MISSING = f"the extension tlink.linker._cvm does not load: {exc}"
 else:
     _CVM_MISSING = ""
 
