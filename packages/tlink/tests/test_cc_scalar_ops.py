@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.special
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -81,7 +80,7 @@ SPEC: list[tuple[str, list[tuple[str, ...]], object]] = [
     ("rad2deg", FLOAT_IN, "exact"),
     *((name, FLOAT_IN, 4) for name in UNARY_MATH),
     ("gamma", FLOAT_IN, 10),
-    ("gammaln", FLOAT_IN, 8),
+    ("gammaln", FLOAT_IN, 4),
     ("psi", FLOAT_IN, 4),
     ("tri_gamma", FLOAT_IN, 4),
     ("j0", FLOAT_IN, 4),
@@ -117,31 +116,11 @@ DOMAINS = {
     "log1p": (-1.0, 1e6), "j0": (-100.0, 100.0), "j1": (-100.0, 100.0),
 }
 
-# Derivatives, for the error an ulp of the argument makes (``|f'(x)| * ulp(x)``), allowed
-# besides the ulp budget of the result where the function is ill-conditioned: near the
-# roots of psi and gammaln, near the poles of psi and tan, near the zeros of the Bessel
-# functions. SciPy, NumPy and libm each carry errors of that size there.
-DERIVATIVES = {
-    "psi": lambda x: scipy.special.polygamma(1, x),
-    "tri_gamma": lambda x: scipy.special.polygamma(2, x),
-    "gammaln": scipy.special.psi,
-    "gamma": lambda x: scipy.special.gamma(x) * scipy.special.psi(x),
-    "j0": lambda x: -scipy.special.j1(x),
-    "j1": lambda x: scipy.special.j0(x) - scipy.special.j1(x) / x,
-    "tan": lambda x: 1 + np.tan(x) ** 2,
-}
-
-# Inputs where our C is deliberately not SciPy's, with the value it must give instead:
-# SciPy's gammaln overflows (1/x) to inf below 1/DBL_MAX, where -log|x| is the answer, and
-# its erfcinv of the smallest double subnormal is inf, the root being finite; its j1 of
-# tiny arguments loses digits (glibc's is x/2 to the last bit).
-KNOWN_DIFFERENCES = {
-    "gammaln": (lambda x: (x != 0) & (np.abs(x) < 1 / np.finfo("float64").max),
-                lambda x: -np.log(np.abs(x.astype("float64")))),
-    "erfcinv": (lambda x: (x > 0) & (x < 1e-322),
-                lambda x: np.full(x.shape, 27.213257629347)),
-    "j1": (lambda x: (x != 0) & (np.abs(x) < 1e-300), lambda x: x.astype("float64") / 2),
-}
+# Absolute error allowed besides the ulp budget, where the relative error is not the
+# meaningful measure: near the zeros of functions whose argument is not a zero of theirs
+# (psi at 1.4616..., gammaln at 1 and 2, the Bessel functions' zeros), the error that an
+# ulp of the argument makes is what any implementation carries.
+ATOL = {"psi": 4, "gammaln": 4, "j0": 4, "j1": 4, "erfinv": 0, "tan": 0}
 
 
 def _cases() -> list[tuple[Case, object]]:
@@ -218,10 +197,7 @@ def assert_same(got: np.ndarray, want: np.ndarray, tol, label: str, ins) -> None
             with np.errstate(all="ignore"):
                 err = np.abs(got.astype("float64") - want.astype("float64"))
                 budget = tol * np.spacing(np.abs(want)).astype("float64")
-                if name in DERIVATIVES:
-                    x = ins[0].astype(want.dtype).astype("float64")
-                    slope = np.nan_to_num(np.abs(DERIVATIVES[name](x)), posinf=np.inf)
-                    budget += tol * slope * np.spacing(np.abs(x.astype(want.dtype)))
+                budget += ATOL.get(name, 0) * float(np.finfo(want.dtype).eps)
                 close = (got == want) | (err <= budget)
             bad = ~(close | (nan_g & nan_w)) | (nan_g != nan_w)
     if bad.any():
@@ -234,12 +210,6 @@ def assert_same(got: np.ndarray, want: np.ndarray, tol, label: str, ins) -> None
 def _check(k: int, arrays) -> None:
     case, tol = CASES[k]
     want = python_reference(case, arrays)
-    name = case.label.split("-")[0]
-    known = None
-    if name in KNOWN_DIFFERENCES:
-        where, value = KNOWN_DIFFERENCES[name]
-        known = where(arrays[0].astype("float64"))
-        want[0][known] = value(arrays[0][known]).astype(want[0].dtype)
     for simd in (False, True):
         got = _run(k, arrays, simd)
         for g, w in zip(got, want):

@@ -9,9 +9,8 @@ own precision, as SciPy's float32 and float64 loops do. Accuracy (checked agains
   the leading asymptotic term of erfc in the tails), then Halley steps on ``erf(y) = x``,
   or on ``erfc(y) = q`` in the tails so that nothing cancels near 1. Halley converges
   cubically: two steps in the centre and three in the tails reach the precision of libm's
-  erf/erfc, a few ulp (float32 arguments below FLT_MIN use the double tail). SciPy returns
-  +0 for ``erfinv(-0.0)``, and we do too. SciPy's ``erfcinv`` of the smallest double
-  subnormal is inf; ours is the finite root (about 27.2).
+  erf/erfc, a few ulp. SciPy returns +0 for ``erfinv(-0.0)``, and we do too. SciPy's
+  ``erfcinv`` of the smallest subnormals is inf; ours is the finite root (about 27.2).
 - **digamma**: the recurrence ``psi(x) = psi(x + 1) - 1/x`` up to ``x >= 10``, then the
   asymptotic series to ``B_14``; reflection ``psi(x) = psi(1 - x) - pi / tan(pi x)`` below
   0, with ``x`` reduced exactly to ``[-1/2, 1/2]`` first. Poles: ``psi(+-0) = -+inf`` and
@@ -21,9 +20,7 @@ own precision, as SciPy's float32 and float64 loops do. Accuracy (checked agains
   cancellation), and ``psi1(x) = pi**2 / sin(pi x)**2 - psi1(1 - x)`` below 0: inf at the
   poles.
 - **lgamma**: ``lgamma_r`` where the C library has it, so that the global ``signgam`` is
-  never written from inside a vectorised loop; ``-inf`` at ``-inf`` as SciPy. SciPy's
-  ``gammaln`` of the subnormals below ``1/DBL_MAX`` is inf (its ``1/x`` overflows); ours is
-  the finite ``-log|x|``.
+  never written from inside a vectorised loop.
 """
 
 from __future__ import annotations
@@ -73,9 +70,6 @@ static inline @T@ tgraph_erfinv_@N@(@T@ x) {
 }
 static inline @T@ tgraph_erfcinv_@N@(@T@ q) {
     if (q >= (@T@)0.5 && q <= (@T@)1.5) return tgraph_erfinv_central_@N@(1 - q);
-    /* below FLT_MIN erfcf has few digits left: the float32 instance asks the double one */
-    if (sizeof(@T@) < sizeof(double) && q > 0 && q < (@T@)1.17549435e-38@L@)
-        return (@T@)tgraph_erfcinv_tail_float64((double)q);
     if (q > 0 && q < (@T@)0.5) return tgraph_erfcinv_tail_@N@(q);
     if (q > (@T@)1.5 && q < 2) return -tgraph_erfcinv_tail_@N@(2 - q);
     if (q == 0) return (@T@)INFINITY;
@@ -131,15 +125,12 @@ static inline @T@ tgraph_trigamma_@N@(@T@ x) {
 
 _LGAMMA = r"""
 static inline @T@ tgraph_lgamma_@N@(@T@ x) {
-    if (x == -(@T@)INFINITY) return x;  /* SciPy's value (C99 says +inf) */
-    {
 #if defined(__GLIBC__) || defined(__APPLE__)
-        int sign;
-        return lgamma@F@_r(x, &sign);
+    int sign;
+    return lgamma@F@_r(x, &sign);
 #else
-        return lgamma@F@(x);
+    return lgamma@F@(x);
 #endif
-    }
 }
 """
 

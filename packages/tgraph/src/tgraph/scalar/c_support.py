@@ -176,8 +176,7 @@ def float_template(text: str) -> str:
     the literal suffix; ``@N@`` names the instance ('float32' or 'float64').
     """
     out = []
-    # float64 first, so the float32 instance may call it
-    for ctype, suffix, name in (("npy_float64", "", "float64"), ("npy_float32", "f", "float32")):
+    for ctype, suffix, name in (("npy_float32", "f", "float32"), ("npy_float64", "", "float64")):
         out.append(text.replace("@T@", ctype).replace("@F@", suffix).replace("@L@", suffix)
                    .replace("@N@", name))
     return "\n".join(out)

@@ -409,7 +409,7 @@ arctanh = ArcTanh(upgrade_to_float, name="arctanh")
 
 
 class ScalarSigmoid(_Float):
-    """``1 / (1 + exp(-x))`` (SciPy's ``expit``: 0 where exp(-x) overflows, never NaN).
+    """``1 / (1 + exp(-x))``, computed without overflow for any x (SciPy's ``expit``).
 
     Theano's scalar version clipped at |x| > 30; expit is exact in the tails instead.
     """
@@ -419,10 +419,13 @@ class ScalarSigmoid(_Float):
     _c_name = "expit"
 
     def c_expr(self, in_dtypes, out_dtype, args):
-        # SciPy's formula in both precisions: exp(-x) overflowing to inf gives 0, not NaN.
+        # SciPy's two branches in one: exp(x) / (1 + exp(x)) below 0, 1 / (1 + exp(-x))
+        # above, with one exp of -|x| (never overflows); NaN stays NaN.
         (x,) = args
         t = cs.c_type(out_dtype)
-        return f"(({t})1 / (({t})1 + {cs.libm('exp', out_dtype)}(-({x}))))"
+        e = f"{cs.libm('exp', out_dtype)}(-{cs.libm('fabs', out_dtype)}({x}))"
+        # (exp is pure under -fno-math-errno: the compiler computes it once)
+        return f"((({x}) < 0 ? {e} : ({t})1) / (({t})1 + {e}))"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads

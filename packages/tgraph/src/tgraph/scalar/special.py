@@ -304,11 +304,10 @@ chi2sf = Chi2SF(upgrade_to_float64, name="chi2sf")
 
 def _bessel_c(fn: str, dtype: str, x: str) -> str:
     # SciPy's float32 loop evaluates the double function; so do we (glibc's j0f/j1f also
-    # lose many digits near the zeros). SciPy gives NaN at +-inf (libm: 0).
+    # lose many digits near the zeros).
     if cs.kind(dtype) != "f":
         raise MethodNotDefined(f"{fn}: computed in {dtype}")
-    return (f"(isinf({x}) ? ({cs.c_type(dtype)})NAN :"
-            f" ({cs.c_type(dtype)}){fn}((npy_float64)({x})))")
+    return f"(({cs.c_type(dtype)}){fn}((npy_float64)({x})))"
 
 
 class J0(_Special):
