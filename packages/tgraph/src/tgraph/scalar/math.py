@@ -14,8 +14,6 @@ import math
 import numpy as np
 import scipy.special
 
-from tgraph.graph.utils import MethodNotDefined
-from tgraph.scalar import c_support as cs
 from tgraph.scalar.arith import sqr, switch
 from tgraph.scalar.compare import eq
 from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, typed
@@ -27,28 +25,6 @@ class Pow(BinaryScalarOp):
 
     nfunc_spec = ("power", 2, 1)
     _func = np.power
-    _c_version = (1,)
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        # An integer loop has C only when the exponent cannot be negative (an unsigned or
-        # bool input): NumPy raises ValueError for negative integer powers, which a C loop
-        # cannot do, so other integer powers run in Python.
-        cs.check_real(self, node)
-        ins, out = cs.compute_dtypes(self, node)
-        if cs.kind(out) != "f" and cs.kind(node.inputs[1].type.dtype) not in "bu":
-            raise MethodNotDefined(
-                f"{self}: an integer power with a signed exponent may raise (NumPy refuses "
-                "negative integer powers); it runs in Python")
-        return super().c_code(node, name, inputs, outputs, sub)
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        a, b = args
-        if cs.kind(out_dtype) == "f":
-            return f"{cs.libm('pow', out_dtype)}({a}, {b})"
-        return f"(({cs.c_type(out_dtype)})tgraph_ipow((npy_uint64)({a}), (npy_uint64)({b})))"
-
-    def c_support_code(self, **kwargs):
-        return cs.IPOW_SUPPORT
 
     def grad(self, inputs, output_grads):
         x, y = inputs
@@ -63,22 +39,9 @@ pow = Pow(upcast_out_min8, name="pow")
 
 
 class _Float(UnaryScalarOp):
-    """A float-valued function of one input: integers computed in the output float dtype.
-
-    ``_c_name`` names its <math.h> function (the float version is used for float32).
-    """
+    """A float-valued function of one input: integers computed in the output float dtype."""
 
     _lift = True
-    _c_name = ""
-
-    @property
-    def _c_version(self):
-        return (1,) if self._c_name else ()
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        if not self._c_name or cs.kind(out_dtype) != "f":
-            raise MethodNotDefined(f"{self} has no C implementation for {out_dtype}")
-        return f"{cs.libm(self._c_name, out_dtype)}({args[0]})"
 
 
 # -- exponentials and logarithms --------------------------------------------------------------
@@ -89,7 +52,6 @@ class Exp(_Float):
 
     nfunc_spec = ("exp", 1, 1)
     _func = np.exp
-    _c_name = "exp"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * exp(inputs[0])]
@@ -100,7 +62,6 @@ class Exp2(_Float):
 
     nfunc_spec = ("exp2", 1, 1)
     _func = np.exp2
-    _c_name = "exp2"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -112,7 +73,6 @@ class Expm1(_Float):
 
     nfunc_spec = ("expm1", 1, 1)
     _func = np.expm1
-    _c_name = "expm1"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * exp(inputs[0])]
@@ -123,7 +83,6 @@ class Log(_Float):
 
     nfunc_spec = ("log", 1, 1)
     _func = np.log
-    _c_name = "log"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / inputs[0]]
@@ -134,7 +93,6 @@ class Log2(_Float):
 
     nfunc_spec = ("log2", 1, 1)
     _func = np.log2
-    _c_name = "log2"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -146,7 +104,6 @@ class Log10(_Float):
 
     nfunc_spec = ("log10", 1, 1)
     _func = np.log10
-    _c_name = "log10"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -158,7 +115,6 @@ class Log1p(_Float):
 
     nfunc_spec = ("log1p", 1, 1)
     _func = np.log1p
-    _c_name = "log1p"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / (1 + inputs[0])]
@@ -169,7 +125,6 @@ class Sqrt(_Float):
 
     nfunc_spec = ("sqrt", 1, 1)
     _func = np.sqrt
-    _c_name = "sqrt"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -194,12 +149,6 @@ class Deg2Rad(_Float):
 
     nfunc_spec = ("deg2rad", 1, 1)
     _func = np.deg2rad
-    _c_name = "deg2rad"
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        # NumPy multiplies by its constant rounded to the dtype: deg2rad(1) is that constant.
-        scale = cs.c_literal(np.deg2rad(np.ones((), dtype=out_dtype)), out_dtype)
-        return f"(({args[0]}) * {scale})"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -211,11 +160,6 @@ class Rad2Deg(_Float):
 
     nfunc_spec = ("rad2deg", 1, 1)
     _func = np.rad2deg
-    _c_name = "rad2deg"
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        scale = cs.c_literal(np.rad2deg(np.ones((), dtype=out_dtype)), out_dtype)
-        return f"(({args[0]}) * {scale})"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -234,7 +178,6 @@ class Sin(_Float):
 
     nfunc_spec = ("sin", 1, 1)
     _func = np.sin
-    _c_name = "sin"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * cos(inputs[0])]
@@ -245,7 +188,6 @@ class Cos(_Float):
 
     nfunc_spec = ("cos", 1, 1)
     _func = np.cos
-    _c_name = "cos"
 
     def grad(self, inputs, output_grads):
         return [-output_grads[0] * sin(inputs[0])]
@@ -256,7 +198,6 @@ class Tan(_Float):
 
     nfunc_spec = ("tan", 1, 1)
     _func = np.tan
-    _c_name = "tan"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / sqr(cos(inputs[0]))]
@@ -267,7 +208,6 @@ class ArcSin(_Float):
 
     nfunc_spec = ("arcsin", 1, 1)
     _func = np.arcsin
-    _c_name = "asin"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -279,7 +219,6 @@ class ArcCos(_Float):
 
     nfunc_spec = ("arccos", 1, 1)
     _func = np.arccos
-    _c_name = "acos"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -291,7 +230,6 @@ class ArcTan(_Float):
 
     nfunc_spec = ("arctan", 1, 1)
     _func = np.arctan
-    _c_name = "atan"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -304,10 +242,6 @@ class ArcTan2(BinaryScalarOp):
     nfunc_spec = ("arctan2", 2, 1)
     _func = np.arctan2
     _lift = True
-    _c_version = (1,)
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        return f"{cs.libm('atan2', out_dtype)}({args[0]}, {args[1]})"
 
     def grad(self, inputs, output_grads):
         y, x = inputs
@@ -333,7 +267,6 @@ class Sinh(_Float):
 
     nfunc_spec = ("sinh", 1, 1)
     _func = np.sinh
-    _c_name = "sinh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * cosh(inputs[0])]
@@ -344,7 +277,6 @@ class Cosh(_Float):
 
     nfunc_spec = ("cosh", 1, 1)
     _func = np.cosh
-    _c_name = "cosh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * sinh(inputs[0])]
@@ -355,7 +287,6 @@ class Tanh(_Float):
 
     nfunc_spec = ("tanh", 1, 1)
     _func = np.tanh
-    _c_name = "tanh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * (1 - sqr(tanh(inputs[0])))]
@@ -366,7 +297,6 @@ class ArcSinh(_Float):
 
     nfunc_spec = ("arcsinh", 1, 1)
     _func = np.arcsinh
-    _c_name = "asinh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -378,7 +308,6 @@ class ArcCosh(_Float):
 
     nfunc_spec = ("arccosh", 1, 1)
     _func = np.arccosh
-    _c_name = "acosh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -390,7 +319,6 @@ class ArcTanh(_Float):
 
     nfunc_spec = ("arctanh", 1, 1)
     _func = np.arctanh
-    _c_name = "atanh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -416,16 +344,6 @@ class ScalarSigmoid(_Float):
 
     nfunc_spec = ("scipy.special.expit", 1, 1)
     _func = scipy.special.expit
-    _c_name = "expit"
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        # SciPy's two branches in one: exp(x) / (1 + exp(x)) below 0, 1 / (1 + exp(-x))
-        # above, with one exp of -|x| (never overflows); NaN stays NaN.
-        (x,) = args
-        t = cs.c_type(out_dtype)
-        e = f"{cs.libm('exp', out_dtype)}(-{cs.libm('fabs', out_dtype)}({x}))"
-        # (exp is pure under -fno-math-errno: the compiler computes it once)
-        return f"((({x}) < 0 ? {e} : ({t})1) / (({t})1 + {e}))"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -441,17 +359,6 @@ class ScalarSoftplus(_Float):
     @staticmethod
     def _func(x):
         return np.logaddexp(np.zeros((), dtype=x.dtype), x)
-
-    _c_name = "softplus"
-
-    def c_expr(self, in_dtypes, out_dtype, args):
-        # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, and x = 0
-        # gives log1p(1) = log(2) as logaddexp's equal-arguments branch.
-        (x,) = args
-        t = cs.c_type(out_dtype)
-        tail = (f"{cs.libm('log1p', out_dtype)}({cs.libm('exp', out_dtype)}"
-                f"(-{cs.libm('fabs', out_dtype)}({x})))")
-        return f"((({x}) > 0 ? ({x}) : ({t})0) + {tail})"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * sigmoid(inputs[0])]
