@@ -34,6 +34,12 @@ class ClientsMap(dict):
         return self[var]
 
 
+def _holds(seq, var) -> bool:
+    """``var in seq`` by identity: tensor variables define rich comparisons in Python, so
+    ``in`` would call them once per element (slow for graphs with hundreds of inputs)."""
+    return any(x is var for x in seq)
+
+
 class FunctionGraph:
     """A graph between ``inputs`` and ``outputs`` with client tracking and features.
 
@@ -103,7 +109,7 @@ class FunctionGraph:
             self.import_node(var.owner, reason=reason)
         elif var.owner is None and var not in self.variables:
             if not isinstance(var, Constant) and not getattr(var, "_fgraph_orphan_ok", False):
-                if var not in self.inputs:
+                if not _holds(self.inputs, var):
                     raise MissingInputError(
                         f"output depends on {var} ({var.type}), which is neither an input "
                         "of the graph nor a constant; pass it in inputs or givens",
@@ -115,12 +121,12 @@ class FunctionGraph:
     def import_node(self, apply_node: Apply, check: bool = True, reason: str | None = None
                     ) -> None:
         """Add ``apply_node`` and every node it depends on that is not in the graph yet."""
-        new_nodes = io_toposort(self.variables, apply_node.outputs)
+        new_nodes = self._nodes_to_import(apply_node)
         if check:
             for node in new_nodes:
                 for var in node.inputs:
                     if var.owner is None and var not in self.variables:
-                        if not isinstance(var, Constant) and var not in self.inputs:
+                        if not isinstance(var, Constant) and not _holds(self.inputs, var):
                             raise MissingInputError(
                                 f"{node.op} needs {var} ({var.type}), which is neither an "
                                 "input of the graph nor a constant; pass it in inputs or givens",
@@ -142,6 +148,41 @@ class FunctionGraph:
                 self.clients[inp].append((node, i))
             self.execute_callbacks("on_import", node, reason)
 
+    def _nodes_to_import(self, apply_node: Apply) -> list[Apply]:
+        """The nodes of ``apply_node``'s graph that are not in this graph, dependencies first.
+
+        The order is ``io_toposort(self.variables, apply_node.outputs)``'s; the walk stops at
+        variables already in the graph, so importing costs what is new, not the graph's size
+        (rewrites import a few nodes at a time into graphs of thousands).
+        """
+        variables = self.variables
+        if any(o in variables for o in apply_node.outputs):
+            return []
+        order: list[Apply] = []
+        done: set = set()
+        visiting = {apply_node}
+
+        def deps(node):
+            return [i.owner for i in node.inputs if i.owner is not None and i not in variables]
+
+        stack = [(apply_node, iter(deps(apply_node)))]
+        while stack:
+            node, it = stack[-1]
+            for d in it:
+                if d in done:
+                    continue
+                if d in visiting:
+                    raise ValueError(f"the graph has a cycle through {d}")
+                visiting.add(d)
+                stack.append((d, iter(deps(d))))
+                break
+            else:
+                stack.pop()
+                visiting.discard(node)
+                done.add(node)
+                order.append(node)
+        return order
+
     def remove_client(self, var: Variable, client, reason: str | None = None) -> None:
         """Drop one client of ``var``; prune ``var``'s owner if nothing uses it any more."""
         todo = [(var, client)]
@@ -152,11 +193,11 @@ class FunctionGraph:
                 lst.remove(cl)
             except ValueError:
                 continue
-            if lst or v in self.outputs:
+            if lst:  # a graph output has its ('output', k) entry here, so it stays
                 continue
             node = v.owner
             if node is None:
-                if v not in self.inputs:
+                if not _holds(self.inputs, v):
                     self.variables.discard(v)
                     del self.clients[v]
                 continue

@@ -148,11 +148,10 @@ class GlobalOptimizer:
     def add_requirements(self, fgraph: FunctionGraph) -> None:
         """Attach the features this rewrite needs (none by default)."""
 
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity equality, with object's C-level slots: rewrites key the profiles' and
+    # indexes' dicts, so a Python-level __hash__ would cost on every attempt.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __str__(self) -> str:
         return rewrite_name(self)
@@ -312,11 +311,10 @@ class LocalOptimizer:
     def add_requirements(self, fgraph: FunctionGraph) -> None:
         """Attach the features this rewrite needs (none by default)."""
 
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity equality, with object's C-level slots: rewrites key the profiles' and
+    # indexes' dicts, so a Python-level __hash__ would cost on every attempt.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __str__(self) -> str:
         return rewrite_name(self)

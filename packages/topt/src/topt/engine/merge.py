@@ -41,12 +41,28 @@ def _constant_key(c: Constant) -> Any:
         return ("unhashable", id(c))
 
 
-def _node_key(node: Apply) -> Any:
-    try:
-        hash(node.op)
-    except TypeError:
-        return None
-    return (node.op, tuple(id(i) for i in node.inputs))
+class _NodeKey:
+    """A node's signature ``(op, ids of its inputs)`` with its hash computed once.
+
+    An Op's hash is derived from its properties on every call, and a signature is hashed on
+    each table lookup (a node is looked up again whenever one of its inputs changes), so the
+    hash is kept; equality compares the inputs first and the Ops last.
+    """
+
+    __slots__ = ("_hash", "inputs", "op")
+
+    def __init__(self, op: Any, op_hash: int, inputs: tuple):
+        self.op = op
+        self.inputs = inputs
+        self._hash = hash((op_hash, inputs))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, _NodeKey) and self._hash == other._hash
+                and self.inputs == other.inputs
+                and (self.op is other.op or self.op == other.op))
 
 
 class MergeFeature(Feature):
@@ -67,6 +83,11 @@ class MergeFeature(Feature):
         self.key_of_const: dict = {}
         self.scheduled: list = []
         self.blacklist: set = set()
+        # Nodes of the graph whose Op overwrites an input: while there are none (everything
+        # before the in-place phase), no merge can destroy a value twice and the check of
+        # MergeOptimizer._both_destroyed, linear in the clients, is skipped.
+        self.destroyers: set = set()
+        self._op_hash: dict[int, tuple] = {}
         for var in fgraph.inputs:
             self._see_var(var)
         for node in fgraph.toposort():
@@ -79,6 +100,8 @@ class MergeFeature(Feature):
         self.key_of_node.clear()
         self.const_of_key.clear()
         self.key_of_const.clear()
+        self.destroyers.clear()
+        self._op_hash.clear()
         self.scheduled = []
 
     # -- constants ---------------------------------------------------------------------------
@@ -99,8 +122,21 @@ class MergeFeature(Feature):
             del self.const_of_key[key]
 
     # -- nodes -------------------------------------------------------------------------------
+    def _node_key(self, node: Apply) -> _NodeKey | None:
+        op = node.op
+        cached = self._op_hash.get(id(op))
+        if cached is None:
+            try:
+                h = hash(op)
+            except TypeError:
+                h = None
+            cached = self._op_hash[id(op)] = (op, h)  # the Op is held: its id stays its own
+        if cached[1] is None:
+            return None
+        return _NodeKey(op, cached[1], tuple(id(i) for i in node.inputs))
+
     def _see_node(self, node: Apply) -> None:
-        key = _node_key(node)
+        key = self._node_key(node)
         if key is None:
             return
         self.key_of_node[node] = key
@@ -132,11 +168,14 @@ class MergeFeature(Feature):
 
     # -- graph events ------------------------------------------------------------------------
     def on_import(self, fgraph, node, reason) -> None:
+        if getattr(node.op, "destroy_map", None):
+            self.destroyers.add(node)
         for inp in node.inputs:
             self._see_var(inp)
         self._see_node(node)
 
     def on_prune(self, fgraph, node, reason) -> None:
+        self.destroyers.discard(node)
         self._forget_node(node)
         for inp in node.inputs:
             if isinstance(inp, Constant) and inp not in fgraph.variables:
@@ -189,7 +228,7 @@ class MergeOptimizer(GlobalOptimizer):
                         feature.refresh(a)
                 continue
             pairs = live
-            if self._both_destroyed(fgraph, pairs):
+            if feature.destroyers and self._both_destroyed(fgraph, pairs):
                 continue
             try:
                 fgraph.replace_all_validate(pairs, reason=self)
@@ -219,10 +258,12 @@ class MergeOptimizer(GlobalOptimizer):
             n = 0
             for var in (dup, kept):
                 for client in fgraph.clients.get(var, ()):
-                    if client[1] in _destroyed_positions(client):
+                    node = client[0]
+                    if (not isinstance(node, str) and getattr(node.op, "destroy_map", None)
+                            and client[1] in _destroyed_positions(client)):
                         n += 1
-            if n > 1:
-                return True
+                        if n > 1:
+                            return True
         return False
 
     def __str__(self) -> str:

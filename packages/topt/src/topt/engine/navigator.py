@@ -317,10 +317,18 @@ class OpKeyOptimizer(NavigatorOptimizer):
 
 
 class _Worklist(Feature):
-    """The equilibrium's queue of nodes to (re)visit, fed by the graph's change events."""
+    """The equilibrium's queue of nodes to (re)visit, fed by the graph's change events.
+
+    New nodes go on ``stack`` and are visited next (depth first, as the rewrite that built
+    them expects). A node whose input changed, or whose input lost a client, is only
+    ``deferred``: it is visited once the stack is empty, so a node with many inputs (a sum
+    of thousands of terms) is looked at once after its inputs were rewritten rather than
+    after each of them, which made such graphs quadratic.
+    """
 
     def __init__(self, nodes: list):
         self.stack = list(nodes)
+        self.deferred: list = []
         self.pending = set(self.stack)
         self.changes = 0
 
@@ -329,6 +337,11 @@ class _Worklist(Feature):
             self.pending.add(node)
             self.stack.append(node)
 
+    def defer(self, node: Apply) -> None:
+        if node not in self.pending:
+            self.pending.add(node)
+            self.deferred.append(node)
+
     def on_import(self, fgraph, node, reason):
         self.changes += 1
         self.push(node)
@@ -336,17 +349,17 @@ class _Worklist(Feature):
     def on_change_input(self, fgraph, node, i, old, new, reason):
         self.changes += 1
         if not isinstance(node, str):
-            self.push(node)
+            self.defer(node)
         owner = old.owner
         if owner is not None and owner in fgraph.apply_nodes:
-            self.push(owner)  # it lost a client
+            self.defer(owner)  # it lost a client
 
     def on_prune(self, fgraph, node, reason):
         self.changes += 1
         for inp in node.inputs:
             owner = inp.owner
             if owner is not None and owner in fgraph.apply_nodes:
-                self.push(owner)
+                self.defer(owner)
 
 
 def _net_changes(fgraph: FunctionGraph, work: _Worklist) -> int:
@@ -459,7 +472,8 @@ class EquilibriumOptimizer(NavigatorOptimizer):
                     if self._run_global(fgraph, fopt, work, prof):
                         self._cleanup(fgraph, work, prof)
                 self._cleanup(fgraph, work, prof)
-                if _net_changes(fgraph, work) == before and not work.stack:
+                if _net_changes(fgraph, work) == before and not work.stack \
+                        and not work.deferred:
                     break
         finally:
             fgraph.remove_feature(work)
@@ -473,24 +487,32 @@ class EquilibriumOptimizer(NavigatorOptimizer):
 
     def _drain(self, fgraph, work: _Worklist, prof: RewriteProfile, ratio: float,
                n_start: int) -> None:
-        stack, pending, nodes = work.stack, work.pending, fgraph.apply_nodes
+        stack, deferred, pending = work.stack, work.deferred, work.pending
+        nodes = fgraph.apply_nodes
         index = self._index
         perf = time.perf_counter
-        while stack:
+        while stack or deferred:
+            if not stack:
+                stack.extend(reversed(deferred))  # the first deferred is visited first
+                deferred.clear()
             node = stack.pop()
             pending.discard(node)
             if node not in nodes:
                 continue
             for lopt in index.for_op(node.op):
-                mark = len(stack)
+                mark, dmark = len(stack), len(deferred)
                 t0 = perf()
                 ok = self.process_node(fgraph, node, lopt)
                 count = prof.record(lopt, perf() - t0, ok)
-                if not ok and len(stack) > mark:
-                    # A reverted attempt re-imports the nodes it had pruned: not new work.
+                if not ok and (len(stack) > mark or len(deferred) > dmark):
+                    # A reverted attempt re-imports the nodes it had pruned and undoes its
+                    # input changes: not new work (else it would be retried forever).
                     for n in stack[mark:]:
                         pending.discard(n)
                     del stack[mark:]
+                    for n in deferred[dmark:]:
+                        pending.discard(n)
+                    del deferred[dmark:]
                 if ok:
                     # Bounded by the size at the start: a graph that grows with every
                     # application (a rewrite re-wrapping its own result) must still stop.

@@ -39,13 +39,17 @@ class RewriteProfile:
 
     def record(self, rewrite: Any, seconds: float, applied: bool) -> int:
         """Count one attempt of ``rewrite``; return how often it has applied so far."""
-        self.calls[rewrite] = self.calls.get(rewrite, 0) + 1
-        self.seconds[rewrite] = self.seconds.get(rewrite, 0.0) + seconds
-        n = self.applied.get(rewrite, 0)
+        calls = self.calls
+        if rewrite in calls:
+            calls[rewrite] += 1
+            self.seconds[rewrite] += seconds
+        else:
+            calls[rewrite] = 1
+            self.seconds[rewrite] = seconds
         if applied:
-            n += 1
-            self.applied[rewrite] = n
-        return n
+            n = self.applied[rewrite] = self.applied.get(rewrite, 0) + 1
+            return n
+        return self.applied.get(rewrite, 0)
 
     def total_applied(self) -> int:
         return sum(self.applied.values())

@@ -337,27 +337,71 @@ def _term_value(s, v: Variable) -> Variable:
     return mul(constant(np.asarray(s, dtype=v.type.dtype)), v)
 
 
+def _gemm_operand(fgraph, M: Variable) -> bool:
+    """Whether ``M`` can be the product of a Gemm (the structural part of :func:`_as_gemm`):
+    a Dot22, or a Dot22's row/column read as a vector, that nothing else reads."""
+    if _is_dot22(M):
+        return _sole_client(fgraph, M) is not None
+    owner = M.owner
+    if owner is None or not isinstance(owner.op, DimShuffle) \
+            or owner.op.new_order not in ((0,), (1,)):
+        return False
+    inner = owner.inputs[0]
+    return (_is_dot22(inner) and _sole_client(fgraph, inner) is not None
+            and _sole_client(fgraph, M) is not None)
+
+
 def gemm_from_node(fgraph, node: Apply) -> Variable | None:
-    """A replacement for ``node``'s output with one Dot22 folded into a Gemm, or None."""
+    """A replacement for ``node``'s output with its Dot22s folded into Gemms, or None.
+
+    The expression is expanded into scaled terms once; then, as long as a pair qualifies,
+    the first term ``L`` (in order) that pairs with a Dot22 term ``M`` (in order) becomes
+    ``gemm(L, alpha, x, y, beta)``, appended as a new term. This is what folding one pair
+    per replacement and expanding the result again would give, but costs one expansion
+    and one replacement per sum instead of one per Dot22 (a sum of n products was
+    quadratic). A term that pairs with none of the products never will (products are only
+    used up), so each term is tried once against them.
+    """
     out = node.outputs[0]
     terms: list = []
     _linear_terms(fgraph, out, 1, terms, True)
     if len(terms) < 2:
         return None
-    terms = _merge_duplicates(terms)
-    for i, (s_i, t_i) in enumerate(terms):
-        for j, (s_j, t_j) in enumerate(terms):
-            if i == j:
+    live: list = _merge_duplicates(terms)  # None where a term was folded into a Gemm
+    products = [k for k, (_s, t) in enumerate(live) if _gemm_operand(fgraph, t)]
+    if not products:
+        return None
+    hopeless: set = set()
+    folded = False
+    while products:
+        found = None
+        for i, term in enumerate(live):
+            if term is None or i in hopeless:
                 continue
-            g = _as_gemm(fgraph, s_i, t_i, s_j, t_j)
-            if g is None:
-                continue
-            rest = [_term_value(s, t) for k, (s, t) in enumerate(terms) if k not in (i, j)]
-            new = add(*rest, g) if rest else g
-            new = _with_type(new, out)
-            if new is not None:
-                return new
-    return None
+            s_i, t_i = term
+            for j in products:
+                if j == i:
+                    continue
+                s_j, t_j = live[j]
+                g = _as_gemm(fgraph, s_i, t_i, s_j, t_j)
+                if g is not None:
+                    found = (i, j, g)
+                    break
+            if found is not None:
+                break
+            hopeless.add(i)
+        if found is None:
+            break
+        i, j, g = found
+        live[i] = live[j] = None
+        live.append((1, g))
+        products = [k for k in products if k != i and k != j]
+        folded = True
+    if not folded:
+        return None
+    values = [_term_value(s, t) for s, t in (term for term in live if term is not None)]
+    new = add(*values) if len(values) > 1 else values[0]
+    return _with_type(new, out)
 
 
 def _candidates(fgraph, dot_node: Apply) -> list[Apply]:
