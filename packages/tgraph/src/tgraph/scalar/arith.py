@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 
 from tgraph._config import config
+from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_support as cs
 from tgraph.scalar.compare import and_, ge, gt, invert, le, lt
 from tgraph.scalar.op import (
     BinaryScalarOp,
@@ -69,6 +71,12 @@ class Add(ScalarOp):
         with np.errstate(all="ignore"):
             return functools.reduce(np.add, arrays)
 
+    _c_version = (1,)
+    _c_ufunc = np.add
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _reduce_c_code(self, node, inputs, outputs, cs.int_add)
+
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
         if gz.type in complex_types:
@@ -87,6 +95,12 @@ class Mul(ScalarOp):
     def vectorized(self, *arrays):
         with np.errstate(all="ignore"):
             return functools.reduce(np.multiply, arrays)
+
+    _c_version = (1,)
+    _c_ufunc = np.multiply
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _reduce_c_code(self, node, inputs, outputs, cs.int_mul)
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -108,10 +122,32 @@ class Sub(BinaryScalarOp):
 
     nfunc_spec = ("subtract", 2, 1)
     _func = np.subtract
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return cs.int_sub(out_dtype, *args)
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
         return [gz, -gz]
+
+
+def _reduce_c_code(op, node, inputs, outputs, combine) -> str:
+    """C of a variadic add/mul folded left to right, each step in NumPy's loop dtype for
+    the pair (so ``int8 + int8 + float32`` wraps the first sum in int8, as reduce does)."""
+    cs.check_real(op, node)
+    dtypes = [str(v.type.dtype) for v in node.inputs]
+    acc, acc_dtype = inputs[0], dtypes[0]
+    for arg, dtype in zip(inputs[1:], dtypes[1:]):
+        try:
+            loop = op._c_ufunc.resolve_dtypes((np.dtype(acc_dtype), np.dtype(dtype), None))
+        except (TypeError, ValueError) as exc:
+            raise MethodNotDefined(f"{op}: no NumPy loop for {acc_dtype}, {dtype}") from exc
+        da, db, dz = (str(d) for d in loop)
+        cs.c_type(dz)
+        acc = combine(dz, cs.c_cast(acc, acc_dtype, da), cs.c_cast(arg, dtype, db))
+        acc_dtype = dz
+    return f"{outputs[0]} = {cs.c_cast(acc, acc_dtype, str(node.outputs[0].type.dtype))};"
 
 
 add = Add(upcast_out, name="add")
@@ -164,6 +200,12 @@ class TrueDiv(BinaryScalarOp):
     nfunc_spec = ("true_divide", 2, 1)
     _func = np.true_divide
     _lift = True
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if cs.kind(out_dtype) != "f":
+            raise MethodNotDefined(f"{self}: computed in {out_dtype}")
+        return f"(({args[0]}) / ({args[1]}))"
 
     def output_types(self, types):
         if all(t in discrete_types for t in types):
@@ -192,6 +234,13 @@ class IntDiv(_NoComplex):
 
     nfunc_spec = ("floor_divide", 2, 1)
     _func = np.floor_divide
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return f"tgraph_floordiv_{out_dtype}({args[0]}, {args[1]})"
+
+    def c_support_code(self, **kwargs):
+        return cs.DIVISION_SUPPORT
     complex_error = ComplexError("int_div: // is not supported on complex numbers")
 
     def grad(self, inputs, output_grads):
@@ -203,6 +252,13 @@ class Mod(_NoComplex):
 
     nfunc_spec = ("mod", 2, 1)
     _func = np.remainder
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return f"tgraph_mod_{out_dtype}({args[0]}, {args[1]})"
+
+    def c_support_code(self, **kwargs):
+        return cs.DIVISION_SUPPORT
     complex_error = ComplexError("mod: % is not supported on complex numbers")
 
     def grad(self, inputs, output_grads):
@@ -234,6 +290,10 @@ class Neg(UnaryScalarOp):
 
     nfunc_spec = ("negative", 1, 1)
     _func = np.negative
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return cs.int_neg(out_dtype, args[0])
 
     def grad(self, inputs, output_grads):
         return [-output_grads[0]]
@@ -244,6 +304,16 @@ class Abs(UnaryScalarOp):
 
     nfunc_spec = ("abs", 1, 1)
     _func = np.abs
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        (x,) = args
+        k = cs.kind(out_dtype)
+        if k == "f":
+            return f"{cs.libm('fabs', out_dtype)}({x})"
+        if k == "i":  # |MIN| wraps to MIN, as in NumPy
+            return f"(({x}) < 0 ? {cs.int_neg(out_dtype, x)} : ({x}))"
+        return f"({x})"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -258,6 +328,18 @@ class Sgn(UnaryScalarOp):
 
     nfunc_spec = ("sign", 1, 1)
     _func = np.sign
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        (x,) = args
+        t = cs.c_type(out_dtype)
+        k = cs.kind(out_dtype)
+        if k == "f":  # sign(-0.0) is +0.0 and sign(NaN) NaN, as NumPy
+            return (f"(({x}) > 0 ? ({t})1 : ({x}) < 0 ? ({t})-1 : ({x}) == 0 ? ({t})0 :"
+                    f" ({x}))")
+        if k == "i":
+            return f"(({t})((({x}) > 0) - (({x}) < 0)))"
+        return f"(({t})(({x}) > 0))"
 
     def grad(self, inputs, output_grads):
         return [zeros_like(inputs[0])]
@@ -269,6 +351,12 @@ class Inv(UnaryScalarOp):
     nfunc_spec = ("reciprocal", 1, 1)
     _func = np.reciprocal
     _lift = True
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if cs.kind(out_dtype) != "f":
+            raise MethodNotDefined(f"{self}: computed in {out_dtype}")
+        return f"(({cs.c_type(out_dtype)})1 / ({args[0]}))"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -280,6 +368,10 @@ class Sqr(UnaryScalarOp):
 
     nfunc_spec = ("square", 1, 1)
     _func = np.square
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return cs.int_mul(out_dtype, args[0], args[0])
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -301,6 +393,13 @@ class _Rounding(UnaryScalarOp):
     """Piecewise constant: zero gradient."""
 
     _lift = True
+    _c_version = (1,)
+    _c_name = ""  # the <math.h> function
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if not self._c_name:
+            raise MethodNotDefined(f"{self} has no C implementation")
+        return f"{cs.libm(self._c_name, out_dtype)}({args[0]})"
 
     def grad(self, inputs, output_grads):
         return [zeros_like(inputs[0])]
@@ -311,6 +410,7 @@ class Floor(_Rounding):
 
     nfunc_spec = ("floor", 1, 1)
     _func = np.floor
+    _c_name = "floor"
 
 
 class Ceil(_Rounding):
@@ -318,6 +418,7 @@ class Ceil(_Rounding):
 
     nfunc_spec = ("ceil", 1, 1)
     _func = np.ceil
+    _c_name = "ceil"
 
 
 class Trunc(_Rounding):
@@ -325,6 +426,7 @@ class Trunc(_Rounding):
 
     nfunc_spec = ("trunc", 1, 1)
     _func = np.trunc
+    _c_name = "trunc"
 
 
 class RoundHalfToEven(_Rounding):
@@ -332,6 +434,7 @@ class RoundHalfToEven(_Rounding):
 
     nfunc_spec = ("around", 1, 1)
     _func = staticmethod(np.round)
+    _c_name = "rint"  # ties to even in the default rounding mode
 
 
 class RoundHalfAwayFromZero(_Rounding):
@@ -344,6 +447,14 @@ class RoundHalfAwayFromZero(_Rounding):
             # x - trunc(x) is exact, so halves are detected without the x + 0.5 rounding error.
             bump = np.where(np.abs(x - t) >= 0.5, np.sign(x), 0).astype(x.dtype)
             return t + bump
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        # The same formula as vectorized (not C's round): -0.3 gives +0.0 there.
+        (x,) = args
+        t = cs.c_type(out_dtype)
+        tr = f"{cs.libm('trunc', out_dtype)}({x})"
+        return (f"({tr} + ({cs.libm('fabs', out_dtype)}(({x}) - {tr}) >= ({t})0.5 ?"
+                f" (({x}) > 0 ? ({t})1 : ({t})-1) : ({t})0))")
 
 
 floor = Floor(upgrade_to_float_no_complex, name="floor")
@@ -366,6 +477,10 @@ class Maximum(BinaryScalarOp):
     associative = True
     nfunc_spec = ("maximum", 2, 1)
     _func = np.maximum
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return _select_c(">", out_dtype, *args)
 
     def grad(self, inputs, output_grads):
         x, y = inputs
@@ -381,12 +496,24 @@ class Minimum(BinaryScalarOp):
     associative = True
     nfunc_spec = ("minimum", 2, 1)
     _func = np.minimum
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return _select_c("<", out_dtype, *args)
 
     def grad(self, inputs, output_grads):
         x, y = inputs
         (gz,) = output_grads
         chose_x = le(x, y)
         return [switch(chose_x, gz, _zero(gz)), switch(invert(chose_x), gz, _zero(gz))]
+
+
+def _select_c(symbol: str, dtype: str, a: str, b: str) -> str:
+    """max/min as NumPy's array loops: a NaN in either wins, and ties give the second
+    operand (``maximum(0.0, -0.0)`` is -0.0)."""
+    if cs.kind(dtype) == "f":
+        return f"((({a}) {symbol} ({b}) || ({a}) != ({a})) ? ({a}) : ({b}))"
+    return f"((({a}) {symbol} ({b})) ? ({a}) : ({b}))"
 
 
 maximum = Maximum(upcast_out, name="maximum")
@@ -402,6 +529,19 @@ class Switch(ScalarOp):
 
     def output_types(self, types):
         return list(upcast_out(types[1], types[2]))
+
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        # np.where: any nonzero condition (NaN too) picks ift; both branches in their
+        # result_type, then cast to the output dtype.
+        cs.check_real(self, node)
+        dc, da, db = (str(v.type.dtype) for v in node.inputs)
+        dr = str(np.result_type(da, db))
+        cs.c_type(dr)
+        cond, a, b = inputs
+        value = f"(({cond}) != 0 ? {cs.c_cast(a, da, dr)} : {cs.c_cast(b, db, dr)})"
+        return f"{outputs[0]} = {cs.c_cast(value, dr, str(node.outputs[0].type.dtype))};"
 
     def grad(self, inputs, output_grads):
         cond, ift, iff = inputs
@@ -425,6 +565,23 @@ class Clip(ScalarOp):
         with np.errstate(all="ignore"):
             return np.where(np.less(x, lo), lo, np.where(np.greater(x, hi), hi, x))
 
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        # The same nesting of where/less/greater as vectorized, with NumPy's dtypes.
+        cs.check_real(self, node)
+        dx, dlo, dhi = (str(v.type.dtype) for v in node.inputs)
+        x, lo, hi = inputs
+        inner_t = str(np.result_type(dhi, dx))
+        outer_t = str(np.result_type(dlo, inner_t))
+        for dtype in (inner_t, outer_t):
+            cs.c_type(dtype)  # MethodNotDefined for float16
+        below = cs.compare_code(self, node, "<", np.less, (x, lo), (dx, dlo))
+        above = cs.compare_code(self, node, ">", np.greater, (x, hi), (dx, dhi))
+        inner = f"({above} ? {cs.c_cast(hi, dhi, inner_t)} : {cs.c_cast(x, dx, inner_t)})"
+        value = f"({below} ? {cs.c_cast(lo, dlo, outer_t)} : {cs.c_cast(inner, inner_t, outer_t)})"
+        return f"{outputs[0]} = {cs.c_cast(value, outer_t, str(node.outputs[0].type.dtype))};"
+
     def grad(self, inputs, output_grads):
         x, lo, hi = inputs
         (gz,) = output_grads
@@ -446,6 +603,12 @@ class Real(UnaryScalarOp):
 
     nfunc_spec = ("real", 1, 1)
     _func = staticmethod(np.real)
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        cs.check_real(self, node)  # complex inputs have no C here
+        src, dst = node.inputs[0].type.dtype, node.outputs[0].type.dtype
+        return f"{outputs[0]} = {cs.c_cast(inputs[0], src, dst)};"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -460,6 +623,11 @@ class Imag(UnaryScalarOp):
 
     nfunc_spec = ("imag", 1, 1)
     _func = staticmethod(np.imag)
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        cs.check_real(self, node)
+        return f"{outputs[0]} = {cs.c_literal(0, node.outputs[0].type.dtype)};"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -474,6 +642,10 @@ class Conj(UnaryScalarOp):
 
     nfunc_spec = ("conj", 1, 1)
     _func = np.conj
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return f"({args[0]})"
 
     def grad(self, inputs, output_grads):
         return [conj(output_grads[0])]
@@ -484,6 +656,17 @@ class Angle(UnaryScalarOp):
 
     nfunc_spec = ("angle", 1, 1)
     _func = staticmethod(np.angle)
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        # np.angle of a real x is arctan2(0, x) in x's arctan2 loop (float16 for small
+        # integers and bools: no C then).
+        cs.check_real(self, node)
+        dx = str(node.inputs[0].type.dtype)
+        ins, out = _angle_loop(dx)
+        x = cs.c_cast(inputs[0], dx, ins)
+        value = f"{cs.libm('atan2', out)}({cs.c_literal(0, ins)}, {x})"
+        return f"{outputs[0]} = {cs.c_cast(value, out, str(node.outputs[0].type.dtype))};"
 
     def grad(self, inputs, output_grads):
         (c,) = inputs
@@ -521,6 +704,13 @@ class ComplexFromPolar(BinaryScalarOp):
         unit = complex_from_polar(constant(1, dtype=r.type.dtype), theta)
         # gradient of a real cost: real(gz * conj(d out / d input))
         return [real(gz * conj(unit)), real(gz * conj(unit * complex(_zero(r), r)))]
+
+
+def _angle_loop(dtype: str) -> tuple[str, str]:
+    loop = [str(d) for d in np.arctan2.resolve_dtypes((np.dtype(dtype),) * 2 + (None,))]
+    if loop[2] not in ("float32", "float64"):
+        raise MethodNotDefined(f"angle: NumPy computes it in {loop[2]} for {dtype}")
+    return loop[1], loop[2]
 
 
 real = Real(real_out, name="real")

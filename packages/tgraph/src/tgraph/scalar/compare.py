@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_support as cs
 from tgraph.scalar.op import (
     BinaryScalarOp,
     UnaryScalarOp,
@@ -31,6 +33,21 @@ class LogicalComparison(BinaryScalarOp):
 
     def L_op(self, inputs, outputs, output_grads):
         return [float_zeros_like(x) for x in inputs]
+
+    #: The C operator of the comparison ("<"); empty when there is none.
+    _c_symbol = ""
+
+    @property
+    def _c_version(self):
+        return (1,) if self._c_symbol else ()
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        if not self._c_symbol:
+            raise MethodNotDefined(f"{self} has no C implementation")
+        cs.check_real(self, node)
+        value = cs.compare_code(self, node, self._c_symbol, self._func, inputs,
+                                [str(v.type.dtype) for v in node.inputs])
+        return f"{outputs[0]} = {value};"
 
 
 class FixedLogicalComparison(UnaryScalarOp):
@@ -66,6 +83,7 @@ class LT(_Ordering):
     identity = False
     nfunc_spec = ("less", 2, 1)
     _func = np.less
+    _c_symbol = "<"
 
 
 class GT(_Ordering):
@@ -74,6 +92,7 @@ class GT(_Ordering):
     identity = False
     nfunc_spec = ("greater", 2, 1)
     _func = np.greater
+    _c_symbol = ">"
 
 
 class LE(_Ordering):
@@ -82,6 +101,7 @@ class LE(_Ordering):
     identity = False
     nfunc_spec = ("less_equal", 2, 1)
     _func = np.less_equal
+    _c_symbol = "<="
 
 
 class GE(_Ordering):
@@ -90,6 +110,7 @@ class GE(_Ordering):
     identity = False
     nfunc_spec = ("greater_equal", 2, 1)
     _func = np.greater_equal
+    _c_symbol = ">="
 
 
 class EQ(LogicalComparison):
@@ -100,6 +121,7 @@ class EQ(LogicalComparison):
     associative = False
     nfunc_spec = ("equal", 2, 1)
     _func = np.equal
+    _c_symbol = "=="
 
 
 class NEQ(LogicalComparison):
@@ -110,6 +132,7 @@ class NEQ(LogicalComparison):
     associative = False
     nfunc_spec = ("not_equal", 2, 1)
     _func = np.not_equal
+    _c_symbol = "!="
 
 
 lt = LT(name="lt")
@@ -125,6 +148,12 @@ class IsNan(FixedLogicalComparison):
 
     nfunc_spec = ("isnan", 1, 1)
     _func = np.isnan
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if cs.kind(in_dtypes[0]) != "f":
+            return "((npy_bool)0)"
+        return f"((npy_bool)(isnan({args[0]}) != 0))"
 
 
 class IsInf(FixedLogicalComparison):
@@ -132,6 +161,12 @@ class IsInf(FixedLogicalComparison):
 
     nfunc_spec = ("isinf", 1, 1)
     _func = np.isinf
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if cs.kind(in_dtypes[0]) != "f":
+            return "((npy_bool)0)"
+        return f"((npy_bool)(isinf({args[0]}) != 0))"
 
 
 isnan = IsNan(name="isnan")
@@ -167,6 +202,23 @@ class InRange(LogicalComparison):
             below = np.less(x, hi) if self.openhi else np.less_equal(x, hi)
             return np.logical_and(above, below)
 
+    _c_version = (1,)
+    _c_symbol = "in range"  # not used as an operator: c_code is its own
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        cs.check_real(self, node)
+        dx, dlo, dhi = (str(v.type.dtype) for v in node.inputs)
+        x, lo, hi = inputs
+        if self.openlow:
+            above = cs.compare_code(self, node, ">", np.greater, (x, lo), (dx, dlo))
+        else:
+            above = cs.compare_code(self, node, ">=", np.greater_equal, (x, lo), (dx, dlo))
+        if self.openhi:
+            below = cs.compare_code(self, node, "<", np.less, (x, hi), (dx, dhi))
+        else:
+            below = cs.compare_code(self, node, "<=", np.less_equal, (x, hi), (dx, dhi))
+        return f"{outputs[0]} = (npy_bool)({above} && {below});"
+
 
 inopenrange = InRange(True, True)
 inclosedrange = InRange(False, False)
@@ -192,6 +244,18 @@ class UnaryBitOp(UnaryScalarOp):
 class BinaryBitOp(BinaryScalarOp):
     """A bitwise op of two integers, or of two bools; zero gradients."""
 
+    #: The C operator ("&").
+    _c_symbol = ""
+
+    @property
+    def _c_version(self):
+        return (1,) if self._c_symbol else ()
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if not self._c_symbol or cs.kind(out_dtype) == "f":
+            raise MethodNotDefined(f"{self} has no C implementation for {out_dtype}")
+        return f"(({cs.c_type(out_dtype)})(({args[0]}) {self._c_symbol} ({args[1]})))"
+
     def output_types(self, types):
         t0, t1 = types
         if t0 == bool_ and t1 == bool_:
@@ -215,6 +279,7 @@ class OR(BinaryBitOp):
     associative = True
     nfunc_spec = ("bitwise_or", 2, 1)
     _func = np.bitwise_or
+    _c_symbol = "|"
 
 
 class XOR(BinaryBitOp):
@@ -225,6 +290,7 @@ class XOR(BinaryBitOp):
     associative = True
     nfunc_spec = ("bitwise_xor", 2, 1)
     _func = np.bitwise_xor
+    _c_symbol = "^"
 
 
 class AND(BinaryBitOp):
@@ -235,6 +301,7 @@ class AND(BinaryBitOp):
     associative = True
     nfunc_spec = ("bitwise_and", 2, 1)
     _func = np.bitwise_and
+    _c_symbol = "&"
 
 
 class Invert(UnaryBitOp):
@@ -242,6 +309,14 @@ class Invert(UnaryBitOp):
 
     nfunc_spec = ("invert", 1, 1)
     _func = np.invert
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if out_dtype == "bool":
+            return f"((npy_bool)!({args[0]}))"
+        if cs.kind(out_dtype) == "f":
+            raise MethodNotDefined(f"{self}: no C for {out_dtype}")
+        return f"(({cs.c_type(out_dtype)})~({args[0]}))"
 
 
 or_ = OR(name="or_")

@@ -18,6 +18,7 @@ from tgraph.graph.basic import Apply, Constant, Variable, clone_replace, io_topo
 from tgraph.graph.fg import FunctionGraph
 from tgraph.graph.hashing import stable_repr
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_support
 from tgraph.scalar.op import ScalarOp, as_scalar
 from tgraph.scalar.type import ScalarType
 
@@ -201,6 +202,99 @@ class Composite(ScalarOp):
     def vectorized(self, *arrays: Any):
         res = self._evaluate([np.asarray(a) for a in arrays], vectorized=True)
         return res[0] if self.nout == 1 else tuple(res)
+
+    # -- C ----------------------------------------------------------------------------------
+    #: The version of the chaining code below (the inner ops' versions are appended).
+    _c_composite_version = (1,)
+
+    def _inner_names(self, name: str) -> list[str]:
+        return [f"{name}_n{j}" for j in range(len(self._nodes))]
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        """The inner ops' C chained through local temporaries, one block per inner node.
+
+        Temporaries are named from ``name`` (``<name>_t<node>_<output>``), constants become
+        ``const`` locals holding exact literals; an inner op without C raises
+        MethodNotDefined, so the whole node falls back to Python.
+        """
+        c_support.check_real(self, node)
+        names: dict[Variable, str] = dict(zip(self.inputs, inputs))
+        lines = []
+
+        def value_of(var: Variable, label: str) -> str:
+            if var not in names:  # a constant (the constructor allows no other orphan)
+                names[var] = label
+                lines.append(f"const {c_support.c_type(var.type.dtype)} {label} ="
+                             f" {var.type.c_literal(var.data)};")
+            return names[var]
+
+        for j, (inner, inner_name) in enumerate(zip(self._nodes, self._inner_names(name))):
+            args = [value_of(v, f"{name}_c{j}_{k}") for k, v in enumerate(inner.inputs)]
+            outs = []
+            for k, o in enumerate(inner.outputs):
+                names[o] = f"{name}_t{j}_{k}"
+                outs.append(names[o])
+                lines.append(f"{c_support.c_type(o.type.dtype)} {names[o]};")
+            try:
+                code = inner.op.c_code(inner, inner_name, args, outs, sub)
+            except MethodNotDefined as exc:
+                raise MethodNotDefined(f"{self}: inner op {inner.op} has no C: {exc}") from exc
+            lines.append("{\n" + code + "\n}")
+        for k, (o, out_name) in enumerate(zip(self.outputs, outputs)):
+            lines.append(f"{out_name} = {value_of(o, f'{name}_o{k}')};")
+        return "\n".join(lines)
+
+    def _inner_ops(self) -> list:
+        seen: list = []
+        for n in self._nodes:
+            if n.op not in seen:
+                seen.append(n.op)
+        return seen
+
+    def _union(self, method: str, **kwargs) -> list[str]:
+        out: list[str] = []
+        for op in self._inner_ops():
+            for item in getattr(op, method)(**kwargs):
+                if item not in out:
+                    out.append(item)
+        return out
+
+    def c_support_code(self, **kwargs) -> str:
+        texts: list[str] = []
+        for op in self._inner_ops():
+            text = op.c_support_code(**kwargs)
+            if text and text not in texts:
+                texts.append(text)
+        return "\n".join(texts)
+
+    def c_support_code_apply(self, node, name) -> str:
+        texts = [n.op.c_support_code_apply(n, inner_name)
+                 for n, inner_name in zip(self._nodes, self._inner_names(name))]
+        return "\n".join(t for t in texts if t)
+
+    def c_headers(self, **kwargs) -> list[str]:
+        return self._union("c_headers", **kwargs) or list(c_support.C_HEADERS)
+
+    def c_header_dirs(self, **kwargs) -> list[str]:
+        return self._union("c_header_dirs", **kwargs)
+
+    def c_libraries(self, **kwargs) -> list[str]:
+        return self._union("c_libraries", **kwargs)
+
+    def c_lib_dirs(self, **kwargs) -> list[str]:
+        return self._union("c_lib_dirs", **kwargs)
+
+    def c_compile_args(self, **kwargs) -> list[str]:
+        return self._union("c_compile_args", **kwargs) or list(c_support.C_COMPILE_ARGS)
+
+    def c_code_cache_version(self) -> tuple:
+        versions = []
+        for op in self._inner_ops():
+            v = op.c_code_cache_version()
+            if not v:
+                return ()
+            versions.append(v)
+        return (c_support.C_SUPPORT_VERSION, *self._c_composite_version, *versions)
 
     # -- differentiation --------------------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import scipy.special
 
+from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_support as cs
 from tgraph.scalar.arith import sqr, switch
 from tgraph.scalar.compare import eq
 from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, typed
@@ -25,6 +27,28 @@ class Pow(BinaryScalarOp):
 
     nfunc_spec = ("power", 2, 1)
     _func = np.power
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        # An integer loop has C only when the exponent cannot be negative (an unsigned or
+        # bool input): NumPy raises ValueError for negative integer powers, which a C loop
+        # cannot do, so other integer powers run in Python.
+        cs.check_real(self, node)
+        ins, out = cs.compute_dtypes(self, node)
+        if cs.kind(out) != "f" and cs.kind(node.inputs[1].type.dtype) not in "bu":
+            raise MethodNotDefined(
+                f"{self}: an integer power with a signed exponent may raise (NumPy refuses "
+                "negative integer powers); it runs in Python")
+        return super().c_code(node, name, inputs, outputs, sub)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        a, b = args
+        if cs.kind(out_dtype) == "f":
+            return f"{cs.libm('pow', out_dtype)}({a}, {b})"
+        return f"(({cs.c_type(out_dtype)})tgraph_ipow((npy_uint64)({a}), (npy_uint64)({b})))"
+
+    def c_support_code(self, **kwargs):
+        return cs.IPOW_SUPPORT
 
     def grad(self, inputs, output_grads):
         x, y = inputs
@@ -39,9 +63,22 @@ pow = Pow(upcast_out_min8, name="pow")
 
 
 class _Float(UnaryScalarOp):
-    """A float-valued function of one input: integers computed in the output float dtype."""
+    """A float-valued function of one input: integers computed in the output float dtype.
+
+    ``_c_name`` names its <math.h> function (the float version is used for float32).
+    """
 
     _lift = True
+    _c_name = ""
+
+    @property
+    def _c_version(self):
+        return (1,) if self._c_name else ()
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if not self._c_name or cs.kind(out_dtype) != "f":
+            raise MethodNotDefined(f"{self} has no C implementation for {out_dtype}")
+        return f"{cs.libm(self._c_name, out_dtype)}({args[0]})"
 
 
 # -- exponentials and logarithms --------------------------------------------------------------
@@ -52,6 +89,7 @@ class Exp(_Float):
 
     nfunc_spec = ("exp", 1, 1)
     _func = np.exp
+    _c_name = "exp"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * exp(inputs[0])]
@@ -62,6 +100,7 @@ class Exp2(_Float):
 
     nfunc_spec = ("exp2", 1, 1)
     _func = np.exp2
+    _c_name = "exp2"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -73,6 +112,7 @@ class Expm1(_Float):
 
     nfunc_spec = ("expm1", 1, 1)
     _func = np.expm1
+    _c_name = "expm1"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * exp(inputs[0])]
@@ -83,6 +123,7 @@ class Log(_Float):
 
     nfunc_spec = ("log", 1, 1)
     _func = np.log
+    _c_name = "log"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / inputs[0]]
@@ -93,6 +134,7 @@ class Log2(_Float):
 
     nfunc_spec = ("log2", 1, 1)
     _func = np.log2
+    _c_name = "log2"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -104,6 +146,7 @@ class Log10(_Float):
 
     nfunc_spec = ("log10", 1, 1)
     _func = np.log10
+    _c_name = "log10"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -115,6 +158,7 @@ class Log1p(_Float):
 
     nfunc_spec = ("log1p", 1, 1)
     _func = np.log1p
+    _c_name = "log1p"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / (1 + inputs[0])]
@@ -125,6 +169,7 @@ class Sqrt(_Float):
 
     nfunc_spec = ("sqrt", 1, 1)
     _func = np.sqrt
+    _c_name = "sqrt"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -149,6 +194,12 @@ class Deg2Rad(_Float):
 
     nfunc_spec = ("deg2rad", 1, 1)
     _func = np.deg2rad
+    _c_name = "deg2rad"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        # NumPy multiplies by its constant rounded to the dtype: deg2rad(1) is that constant.
+        scale = cs.c_literal(np.deg2rad(np.ones((), dtype=out_dtype)), out_dtype)
+        return f"(({args[0]}) * {scale})"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -160,6 +211,11 @@ class Rad2Deg(_Float):
 
     nfunc_spec = ("rad2deg", 1, 1)
     _func = np.rad2deg
+    _c_name = "rad2deg"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        scale = cs.c_literal(np.rad2deg(np.ones((), dtype=out_dtype)), out_dtype)
+        return f"(({args[0]}) * {scale})"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -178,6 +234,7 @@ class Sin(_Float):
 
     nfunc_spec = ("sin", 1, 1)
     _func = np.sin
+    _c_name = "sin"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * cos(inputs[0])]
@@ -188,6 +245,7 @@ class Cos(_Float):
 
     nfunc_spec = ("cos", 1, 1)
     _func = np.cos
+    _c_name = "cos"
 
     def grad(self, inputs, output_grads):
         return [-output_grads[0] * sin(inputs[0])]
@@ -198,6 +256,7 @@ class Tan(_Float):
 
     nfunc_spec = ("tan", 1, 1)
     _func = np.tan
+    _c_name = "tan"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] / sqr(cos(inputs[0]))]
@@ -208,6 +267,7 @@ class ArcSin(_Float):
 
     nfunc_spec = ("arcsin", 1, 1)
     _func = np.arcsin
+    _c_name = "asin"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -219,6 +279,7 @@ class ArcCos(_Float):
 
     nfunc_spec = ("arccos", 1, 1)
     _func = np.arccos
+    _c_name = "acos"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -230,6 +291,7 @@ class ArcTan(_Float):
 
     nfunc_spec = ("arctan", 1, 1)
     _func = np.arctan
+    _c_name = "atan"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -242,6 +304,10 @@ class ArcTan2(BinaryScalarOp):
     nfunc_spec = ("arctan2", 2, 1)
     _func = np.arctan2
     _lift = True
+    _c_version = (1,)
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return f"{cs.libm('atan2', out_dtype)}({args[0]}, {args[1]})"
 
     def grad(self, inputs, output_grads):
         y, x = inputs
@@ -267,6 +333,7 @@ class Sinh(_Float):
 
     nfunc_spec = ("sinh", 1, 1)
     _func = np.sinh
+    _c_name = "sinh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * cosh(inputs[0])]
@@ -277,6 +344,7 @@ class Cosh(_Float):
 
     nfunc_spec = ("cosh", 1, 1)
     _func = np.cosh
+    _c_name = "cosh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * sinh(inputs[0])]
@@ -287,6 +355,7 @@ class Tanh(_Float):
 
     nfunc_spec = ("tanh", 1, 1)
     _func = np.tanh
+    _c_name = "tanh"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * (1 - sqr(tanh(inputs[0])))]
@@ -297,6 +366,7 @@ class ArcSinh(_Float):
 
     nfunc_spec = ("arcsinh", 1, 1)
     _func = np.arcsinh
+    _c_name = "asinh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -308,6 +378,7 @@ class ArcCosh(_Float):
 
     nfunc_spec = ("arccosh", 1, 1)
     _func = np.arccosh
+    _c_name = "acosh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -319,6 +390,7 @@ class ArcTanh(_Float):
 
     nfunc_spec = ("arctanh", 1, 1)
     _func = np.arctanh
+    _c_name = "atanh"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -337,13 +409,20 @@ arctanh = ArcTanh(upgrade_to_float, name="arctanh")
 
 
 class ScalarSigmoid(_Float):
-    """``1 / (1 + exp(-x))``, computed without overflow for any x (SciPy's ``expit``).
+    """``1 / (1 + exp(-x))`` (SciPy's ``expit``: 0 where exp(-x) overflows, never NaN).
 
     Theano's scalar version clipped at |x| > 30; expit is exact in the tails instead.
     """
 
     nfunc_spec = ("scipy.special.expit", 1, 1)
     _func = scipy.special.expit
+    _c_name = "expit"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        # SciPy's formula in both precisions: exp(-x) overflowing to inf gives 0, not NaN.
+        (x,) = args
+        t = cs.c_type(out_dtype)
+        return f"(({t})1 / (({t})1 + {cs.libm('exp', out_dtype)}(-({x}))))"
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
@@ -359,6 +438,17 @@ class ScalarSoftplus(_Float):
     @staticmethod
     def _func(x):
         return np.logaddexp(np.zeros((), dtype=x.dtype), x)
+
+    _c_name = "softplus"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, and x = 0
+        # gives log1p(1) = log(2) as logaddexp's equal-arguments branch.
+        (x,) = args
+        t = cs.c_type(out_dtype)
+        tail = (f"{cs.libm('log1p', out_dtype)}({cs.libm('exp', out_dtype)}"
+                f"(-{cs.libm('fabs', out_dtype)}({x})))")
+        return f"((({x}) > 0 ? ({x}) : ({t})0) + {tail})"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * sigmoid(inputs[0])]

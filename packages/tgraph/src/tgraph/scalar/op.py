@@ -21,6 +21,8 @@ from tgraph._config import config
 from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.op import Op
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_support
+from tgraph.scalar.c_support import c_cast
 from tgraph.scalar.preferences import same_out, specific_out, transfer_type
 from tgraph.scalar.type import (
     ScalarType,
@@ -253,11 +255,35 @@ class ScalarOp(Op):
         raise MethodNotDefined(f"{self}: the gradient is not implemented")
 
     # -- C ----------------------------------------------------------------------------------
-    def c_code(self, node, name, inputs, outputs, sub):
+    #: The version of this op's C (bumped when it changes); () means no C code.
+    _c_version: tuple = ()
+
+    def c_expr(self, in_dtypes: Sequence[str], out_dtype: str, args: Sequence[str]) -> str:
+        """A C expression of dtype ``out_dtype`` computing the op on ``args``.
+
+        ``args`` are C expressions already converted to ``in_dtypes``, the dtypes NumPy's
+        loop computes in (``c_support.compute_dtypes``); the generic :meth:`c_code` casts
+        the result to the output dtype. Ops whose C needs more than one expression override
+        ``c_code`` instead. Raises MethodNotDefined when there is no C for these dtypes.
+        """
         raise MethodNotDefined(f"{self} has no C implementation")
 
+    def c_code(self, node, name, inputs, outputs, sub):
+        """One element's C (Theano's ScalarOp contract): ``outputs`` are assigned from
+        ``inputs``, local scalars of the nodes' C types; no state, no ``return``, so the
+        text can sit in a ``#pragma omp simd`` loop."""
+        return c_support.elementwise_code(self, node, inputs, outputs, self.c_expr)
+
+    def c_headers(self, **kwargs) -> list[str]:
+        return list(c_support.C_HEADERS) if self._c_version else []
+
+    def c_compile_args(self, **kwargs) -> list[str]:
+        return list(c_support.C_COMPILE_ARGS) if self._c_version else []
+
     def c_code_cache_version(self) -> tuple:
-        return ()
+        if not self._c_version:
+            return ()
+        return (c_support.C_SUPPORT_VERSION, *self._c_version)
 
 
 class UnaryScalarOp(ScalarOp):
@@ -322,6 +348,12 @@ class Identity(UnaryScalarOp):
     def _func(x):
         return np.array(x, copy=True)
 
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        c_support.check_real(self, node)
+        return f"{outputs[0]} = {inputs[0]};"
+
     def grad(self, inputs, output_grads):
         return [output_grads[0]]
 
@@ -336,6 +368,13 @@ class Second(BinaryScalarOp):
     def _func(x, y):
         x, y = np.asarray(x), np.asarray(y)
         return np.array(np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape)))
+
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        c_support.check_real(self, node)
+        src, dst = node.inputs[1].type.dtype, node.outputs[0].type.dtype
+        return f"{outputs[0]} = {c_cast(inputs[1], src, dst)};"
 
     def connection_pattern(self, node):
         return [[False], [True]]
@@ -357,6 +396,13 @@ class First(BinaryScalarOp):
     def _func(x, y):
         x, y = np.asarray(x), np.asarray(y)
         return np.array(np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)))
+
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        c_support.check_real(self, node)
+        src, dst = node.inputs[0].type.dtype, node.outputs[0].type.dtype
+        return f"{outputs[0]} = {c_cast(inputs[0], src, dst)};"
 
     def connection_pattern(self, node):
         return [[True], [False]]
@@ -393,6 +439,13 @@ class Cast(UnaryScalarOp):
     def vectorized(self, x):
         with np.errstate(all="ignore"):
             return np.asarray(x).astype(self.o_type.dtype)
+
+    _c_version = (1,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        c_support.check_real(self, node)
+        src, dst = node.inputs[0].type.dtype, node.outputs[0].type.dtype
+        return f"{outputs[0]} = {c_cast(inputs[0], src, dst)};"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs

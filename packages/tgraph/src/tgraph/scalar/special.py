@@ -16,6 +16,8 @@ import scipy.special
 
 from tgraph.graph.basic import Constant
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.scalar import c_special
+from tgraph.scalar import c_support as cs
 from tgraph.scalar.arith import sqr
 from tgraph.scalar.math import exp, log
 from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, float_zeros_like, typed
@@ -30,11 +32,41 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 class _Special(UnaryScalarOp):
+    """A special function of one input; ``_c_call`` names its C function, ``{}`` standing
+    for the loop dtype's libm suffix ('f' or ''), or ``_c_helper`` a helper of
+    ``c_special`` (suffixed with the dtype). Without either: no C (a reason in
+    ``_c_missing``)."""
+
     _lift = True
+    _c_call = ""
+    _c_helper = ""
+    _c_support = ""
+    _c_missing = "SciPy's algorithm has no C version here yet"
+
+    @property
+    def _c_version(self):
+        return (1,) if (self._c_call or self._c_helper) else ()
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        if cs.kind(out_dtype) != "f":
+            raise MethodNotDefined(f"{self}: computed in {out_dtype}")
+        if self._c_helper:
+            return f"tgraph_{self._c_helper}_{out_dtype}({args[0]})"
+        if self._c_call:
+            return f"{cs.libm(self._c_call, out_dtype)}({args[0]})"
+        raise MethodNotDefined(f"{self} has no C implementation: {self._c_missing}")
+
+    def c_support_code(self, **kwargs):
+        return self._c_support
 
 
 class _Special2(BinaryScalarOp):
     _lift = True
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        raise MethodNotDefined(
+            f"{self} has no C implementation (SciPy's series and continued fractions are "
+            "not ported); it runs in Python")
 
 
 def _constant_param_grad(op, param):
@@ -55,6 +87,7 @@ class Erf(_Special):
 
     nfunc_spec = ("scipy.special.erf", 1, 1)
     _func = scipy.special.erf
+    _c_call = "erf"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -67,6 +100,7 @@ class Erfc(_Special):
 
     nfunc_spec = ("scipy.special.erfc", 1, 1)
     _func = scipy.special.erfc
+    _c_call = "erfc"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -79,6 +113,7 @@ class Erfcx(_Special):
 
     nfunc_spec = ("scipy.special.erfcx", 1, 1)
     _func = scipy.special.erfcx
+    _c_missing = "no libm function; exp(x*x)*erfc(x) overflows for x > 26"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -91,6 +126,8 @@ class Erfinv(_Special):
 
     nfunc_spec = ("scipy.special.erfinv", 1, 1)
     _func = scipy.special.erfinv
+    _c_helper = "erfinv"
+    _c_support = c_special.ERFINV_SUPPORT
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -103,6 +140,8 @@ class Erfcinv(_Special):
 
     nfunc_spec = ("scipy.special.erfcinv", 1, 1)
     _func = scipy.special.erfcinv
+    _c_helper = "erfcinv"
+    _c_support = c_special.ERFINV_SUPPORT
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -125,6 +164,7 @@ class Gamma(_Special):
 
     nfunc_spec = ("scipy.special.gamma", 1, 1)
     _func = scipy.special.gamma
+    _c_call = "tgamma"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -136,6 +176,8 @@ class GammaLn(_Special):
 
     nfunc_spec = ("scipy.special.gammaln", 1, 1)
     _func = scipy.special.gammaln
+    _c_helper = "lgamma"
+    _c_support = c_special.LGAMMA_SUPPORT
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * psi(inputs[0])]
@@ -146,6 +188,8 @@ class Psi(_Special):
 
     nfunc_spec = ("scipy.special.psi", 1, 1)
     _func = scipy.special.psi
+    _c_helper = "psi"
+    _c_support = c_special.POLYGAMMA_SUPPORT
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * tri_gamma(inputs[0])]
@@ -155,6 +199,8 @@ class TriGamma(_Special):
     """The trigamma function, derivative of psi (its own gradient is not implemented)."""
 
     nfunc_spec = None
+    _c_helper = "trigamma"
+    _c_support = c_special.POLYGAMMA_SUPPORT
 
     @staticmethod
     def _func(x):
@@ -256,11 +302,24 @@ chi2sf = Chi2SF(upgrade_to_float64, name="chi2sf")
 # -- Bessel functions ---------------------------------------------------------------------------
 
 
+def _bessel_c(fn: str, dtype: str, x: str) -> str:
+    # SciPy's float32 loop evaluates the double function; so do we (glibc's j0f/j1f also
+    # lose many digits near the zeros). SciPy gives NaN at +-inf (libm: 0).
+    if cs.kind(dtype) != "f":
+        raise MethodNotDefined(f"{fn}: computed in {dtype}")
+    return (f"(isinf({x}) ? ({cs.c_type(dtype)})NAN :"
+            f" ({cs.c_type(dtype)}){fn}((npy_float64)({x})))")
+
+
 class J0(_Special):
     """Bessel function of the first kind of order 0."""
 
     nfunc_spec = ("scipy.special.j0", 1, 1)
     _func = scipy.special.j0
+    _c_call = "j0"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return _bessel_c(self._c_call, out_dtype, args[0])
 
     def grad(self, inputs, output_grads):
         return [-output_grads[0] * j1(inputs[0])]
@@ -271,6 +330,10 @@ class J1(_Special):
 
     nfunc_spec = ("scipy.special.j1", 1, 1)
     _func = scipy.special.j1
+    _c_call = "j1"
+
+    def c_expr(self, in_dtypes, out_dtype, args):
+        return _bessel_c(self._c_call, out_dtype, args[0])
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
@@ -297,6 +360,7 @@ class I0(_Special):
 
     nfunc_spec = ("scipy.special.i0", 1, 1)
     _func = scipy.special.i0
+    _c_missing = "no libm function (SciPy uses Chebyshev expansions)"
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * i1(inputs[0])]
@@ -307,6 +371,7 @@ class I1(_Special):
 
     nfunc_spec = ("scipy.special.i1", 1, 1)
     _func = scipy.special.i1
+    _c_missing = "no libm function (SciPy uses Chebyshev expansions)"
 
     def grad(self, inputs, output_grads):
         (x,) = inputs

@@ -31,6 +31,7 @@ import numpy as np
 
 from tgraph._config import config
 from tgraph.graph.type import Type
+from tgraph.scalar.c_support import c_literal
 
 
 class ComplexError(NotImplementedError):
@@ -125,6 +126,20 @@ class ScalarType(Type):
 
     def c_element_type(self) -> str:
         return _DTYPE_SPECS[self.dtype][1]
+
+    @property
+    def c_type(self) -> str:
+        """The C type of one value ('npy_float32'; 'npy_bool' for bool)."""
+        return _DTYPE_SPECS[self.dtype][1]
+
+    def c_literal(self, value: Any) -> str:
+        """An exact C constant of this type holding ``value``: ``((npy_float32)1.5f)``.
+
+        inf and NaN are C99's ``INFINITY``/``NAN`` (<math.h>); the most negative int64 is
+        written so that no literal overflows. float16 and complex types raise
+        MethodNotDefined (the scalar C code has no such values).
+        """
+        return c_literal(value, self.dtype)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None):
         """Return ``data`` as a NumPy scalar of this dtype, or raise TypeError.
