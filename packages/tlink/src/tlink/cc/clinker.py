@@ -31,7 +31,7 @@ from tlink.cc import (
     has_libmvec,
     warn_no_compiler_once,
 )
-from tlink.cc.codegen import NodeC, module_settings, module_source, node_c
+from tlink.cc.codegen import NodeC, function_table, module_settings, module_source, node_c
 from tlink.errors import TlinkError
 from tlink.linker.base import (
     make_thunks,
@@ -86,18 +86,16 @@ def vector_math_declarations() -> str:
 def c_nodes(order: Sequence[Apply]) -> list[NodeC | None]:
     """The C of each node of ``order`` (None where the node must run in Python)."""
     out: list[NodeC | None] = []
-    index = 0
     for node in order:
         if getattr(node.op, "make_thunk", None) is not None:
             out.append(None)
             continue
         try:
-            code = node_c(node, index)
+            code = node_c(node)
         except MethodNotDefined:
             out.append(None)
             continue
         out.append(code)
-        index += 1
     return out
 
 
@@ -148,13 +146,14 @@ def make_c_thunks(order: Sequence[Apply], storage_map: dict, compute_map: dict) 
         warn_no_compiler_once()
         return thunks
     make = _thunk_class()
+    table = function_table(chosen)
     for position, code in enumerate(codes):
         if code is None:
             continue
         node = code.node
         inputs = [storage_map[v] for v in node.inputs]
         outputs = [storage_map[v] for v in node.outputs]
-        fn, data = module.make_thunk(code.index, tuple(inputs + outputs))
+        fn, data = module.make_thunk(table[code.run_name], tuple(inputs + outputs))
         if make is _PyCThunk:
             thunk = _PyCThunk(fn, data, inputs, outputs, node, module.call_thunk)
         else:

@@ -1,15 +1,18 @@
 """C source for the nodes of one compiled function, assembled into one module.
 
-Each node becomes one C function ``int node_<k>_run(void *cells)`` that extracts its inputs
-from their storage cells, offers the previous outputs for reuse, runs the Op's ``c_code``
-and ``c_code_cleanup``, and stores the outputs. All the C nodes of a function go into one
-module (one compilation, one shared library) whose text depends only on the graph's
-structure, never on object ids, so the same graph gives the same cache key in every
-process.
+Each node becomes one C function ``int tn_<digest>_run(void *cells)`` that extracts its
+inputs from their storage cells, offers the previous outputs for reuse, runs the Op's
+``c_code`` and ``c_code_cleanup``, and stores the outputs. The function's name is a digest of
+its text, so nodes whose C is the same (the layers of an MLP, the links of a long chain)
+share one function: a graph of thousands of nodes compiles as many functions as it has
+distinct nodes. All the C nodes of a function go into one module (one compilation, one
+shared library) whose text depends only on the graph's structure, never on object ids, so
+the same graph gives the same cache key in every process.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -18,9 +21,11 @@ from tgraph.graph.utils import MethodNotDefined
 from tlink.cc.prelude import PRELUDE, PRELUDE_VERSION, module_exec
 from tlink.cc.types import c_type_for
 
-__all__ = ["BuildSettings", "NodeC", "module_source", "node_c"]
+__all__ = ["BuildSettings", "NodeC", "function_table", "module_source", "node_c"]
 
 _FAIL_EXTRACT = "{ __failure = 1; goto __fail_vars; }"
+# Stands for the node's C name while its text is generated; replaced by the text's digest.
+_NAME_TOKEN = "tlinkNODEtoken"
 _FAIL_OP = "{ __failure = 1; goto __fail_op; }"
 
 
@@ -50,7 +55,6 @@ class NodeC:
     """The C of one node: its run function and what the module needs for it."""
 
     node: Apply
-    index: int
     run_name: str
     run_code: str
     support: list[str]
@@ -70,8 +74,8 @@ def _settings_of(obj) -> BuildSettings:
                          get("c_lib_dirs"), get("c_compile_args"), get("c_no_compile_args"))
 
 
-def node_c(node: Apply, index: int) -> NodeC:
-    """The C for ``node`` as node number ``index`` of a module.
+def node_c(node: Apply) -> NodeC:
+    """The C for ``node``, named after a digest of its text (equal text, one function).
 
     Raises MethodNotDefined when the Op has no C code (for these inputs) or a variable's
     Type cannot enter C; the linker then runs the node in Python.
@@ -83,10 +87,10 @@ def node_c(node: Apply, index: int) -> NodeC:
         params = None
     if params is not None:
         raise MethodNotDefined(f"{op}: Ops with params have no C path yet")
-    name = f"node_{index}"
+    name = _NAME_TOKEN
     variables = [*node.inputs, *node.outputs]
     n_in = len(node.inputs)
-    cvars = [f"V{index}_{j}" for j in range(len(variables))]
+    cvars = [f"V_{j}" for j in range(len(variables))]
     codes = []
     for j, (var, cname) in enumerate(zip(variables, cvars)):
         role = f"input {j}" if j < n_in else f"output {j - n_in}"
@@ -94,7 +98,7 @@ def node_c(node: Apply, index: int) -> NodeC:
         adapter = c_type_for(var.type)
         fail = _FAIL_EXTRACT
         codes.append(adapter.code(var.type, cname, f"cells[{j}]", fail, what))
-    sub = {"fail": _FAIL_OP, "name": name, "id": index}
+    sub = {"fail": _FAIL_OP, "name": name, "id": 0}
     in_names, out_names = cvars[:n_in], cvars[n_in:]
     body = op.c_code(node, name, in_names, out_names, sub)
     cleanup = op.c_code_cleanup(node, name, in_names, out_names, sub)
@@ -105,7 +109,7 @@ def node_c(node: Apply, index: int) -> NodeC:
     var_cleanup = "".join(c.cleanup for c in codes)
     run_name = f"{name}_run"
     run_code = f"""
-/* node {index}: {_comment(str(op))} */
+/* {_comment(str(op))} */
 static int {run_name}(void *tlink_data) {{
     PyObject **cells = ((tlink_cells *)tlink_data)->cells;
     int __failure = 0;
@@ -136,8 +140,13 @@ __fail_vars: ;
     if apply_init:
         init.append(apply_init)
     version = (op.c_code_cache_version_apply(node), *(c.version for c in codes))
-    return NodeC(node, index, run_name, run_code, [s for s in support if s],
-                 op.c_support_code_apply(node, name), init, settings, version,
+    support_apply = op.c_support_code_apply(node, name)
+    digest = hashlib.sha1("\0".join([run_code, support_apply, *init]).encode()).hexdigest()
+    cname = f"tn_{digest[:16]}"
+    init = [i.replace(_NAME_TOKEN, cname) for i in init]
+    return NodeC(node, run_name.replace(_NAME_TOKEN, cname),
+                 run_code.replace(_NAME_TOKEN, cname), [s for s in support if s],
+                 support_apply.replace(_NAME_TOKEN, cname), init, settings, version,
                  len(variables))
 
 
@@ -151,11 +160,21 @@ def module_source(nodes: Sequence[NodeC], extra_declarations: str = "") -> str:
     if extra_declarations:
         parts.append(extra_declarations)
     parts.extend(_unique(s for n in nodes for s in n.support))
-    parts.extend(n.support_apply for n in nodes if n.support_apply)
-    parts.extend(n.run_code for n in nodes)
-    parts.append(module_exec([n.run_name for n in nodes], [n.n_cells for n in nodes],
-                             [i for n in nodes for i in n.init]))
+    distinct = list({n.run_name: n for n in nodes}.values())
+    parts.extend(n.support_apply for n in distinct if n.support_apply)
+    parts.extend(n.run_code for n in distinct)
+    parts.append(module_exec([n.run_name for n in distinct], [n.n_cells for n in distinct],
+                             _unique(i for n in distinct for i in n.init)))
     return "\n".join(parts)
+
+
+def function_table(nodes: Sequence[NodeC]) -> dict[str, int]:
+    """Each distinct run function's position in the module's table (as module_source lays
+    it out): the ``k`` that ``make_thunk(k, cells)`` takes."""
+    table: dict[str, int] = {}
+    for n in nodes:
+        table.setdefault(n.run_name, len(table))
+    return table
 
 
 def module_settings(nodes: Iterable[NodeC]) -> BuildSettings:
