@@ -25,7 +25,16 @@ def extensions() -> list[Extension]:
         return []
     import os
 
-    exts = [Extension(name, [path]) for name, path in MODULES.items() if os.path.exists(path)]
+    try:
+        import numpy
+    except ImportError:
+        return []
+    # The call path uses NumPy's C API; building against NumPy 2 headers still runs with
+    # NumPy 1.26 (NumPy's headers target the oldest supported API by default).
+    numpy_c = dict(include_dirs=[numpy.get_include()],
+                   define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+    exts = [Extension(name, [path], **numpy_c) for name, path in MODULES.items()
+            if os.path.exists(path)]
     built = cythonize(exts, language_level=3, quiet=True,
                       compiler_directives={"boundscheck": False, "wraparound": False,
                                            "initializedcheck": False})

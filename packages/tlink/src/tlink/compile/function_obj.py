@@ -76,6 +76,8 @@ class Function:
     arguments go to the storage unchecked: faster, but a wrong value fails inside an Op).
     """
 
+    _cplan = None  # the compiled call path's precomputed plan (tlink.compile._call)
+
     def __init__(self, fn, input_storage: list, output_storage: list, indices, outputs,
                  defaults, unpack_single: bool, return_none: bool, output_keys, maker,
                  name: str | None = None):
@@ -449,3 +451,15 @@ def _constructor_Function(maker, input_storage, inputs_data, trust_input=False) 
     fn.trust_input = trust_input
     return fn
 
+
+# The compiled call path handles the common call and hands every other one to the Python
+# ``__call__`` above, kept as ``_python_call`` (the reference, and the path without the
+# extension).
+Function._python_call = Function.__call__
+try:
+    from tlink.compile import _call
+except ImportError:
+    _call = None
+else:
+    _call.set_python_call(Function._python_call)
+    Function.__call__ = _call.function_call
