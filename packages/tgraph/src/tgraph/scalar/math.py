@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special
 
 from tgraph.graph.utils import MethodNotDefined
 from tgraph.scalar import c_support as cs
 from tgraph.scalar.arith import sqr, switch
 from tgraph.scalar.compare import eq
-from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, typed
+from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, scipy_special, typed
 from tgraph.scalar.preferences import upcast_out_min8, upgrade_to_float
 
 
@@ -415,7 +414,7 @@ class ScalarSigmoid(_Float):
     """
 
     nfunc_spec = ("scipy.special.expit", 1, 1)
-    _func = scipy.special.expit
+    _func = scipy_special("expit")
     _c_name = "expit"
 
     def c_expr(self, in_dtypes, out_dtype, args):

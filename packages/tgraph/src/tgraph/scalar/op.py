@@ -120,6 +120,25 @@ def lift_discrete(arrays: Sequence[Any], out_dtype: str) -> list[np.ndarray]:
     return out
 
 
+class scipy_special:
+    """A class attribute standing for ``scipy.special.<name>``, imported on first use.
+
+    Importing scipy.special costs about a quarter of a second, which ``import theano``
+    should not pay for ops that most programs never evaluate in Python.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.func: Any = None
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if self.func is None:
+            import scipy.special
+
+            self.func = getattr(scipy.special, self.name)
+        return self.func
+
+
 class ScalarOp(Op):
     """Base class of scalar operations (``theano.scalar.ScalarOp``).
 
@@ -143,9 +162,9 @@ class ScalarOp(Op):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # A plain function stored as ``_func`` would be bound as a method; NumPy ufuncs are
-        # not descriptors, so only the others need wrapping.
+        # not descriptors (nor is scipy_special a method), so only the others need wrapping.
         func = cls.__dict__.get("_func")
-        if func is not None and not isinstance(func, staticmethod | np.ufunc):
+        if func is not None and not isinstance(func, staticmethod | np.ufunc | scipy_special):
             cls._func = staticmethod(func)
 
     def __init__(self, output_types_preference: Callable | None = None,

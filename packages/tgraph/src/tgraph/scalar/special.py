@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special
 
 from tgraph.graph.basic import Constant
 from tgraph.graph.utils import MethodNotDefined
@@ -20,7 +19,13 @@ from tgraph.scalar import c_special
 from tgraph.scalar import c_support as cs
 from tgraph.scalar.arith import sqr
 from tgraph.scalar.math import exp, log
-from tgraph.scalar.op import BinaryScalarOp, UnaryScalarOp, float_zeros_like, typed
+from tgraph.scalar.op import (
+    BinaryScalarOp,
+    UnaryScalarOp,
+    float_zeros_like,
+    scipy_special,
+    typed,
+)
 from tgraph.scalar.preferences import (
     upgrade_to_float,
     upgrade_to_float64,
@@ -86,7 +91,7 @@ class Erf(_Special):
     """The error function."""
 
     nfunc_spec = ("scipy.special.erf", 1, 1)
-    _func = scipy.special.erf
+    _func = scipy_special("erf")
     _c_call = "erf"
 
     def grad(self, inputs, output_grads):
@@ -99,7 +104,7 @@ class Erfc(_Special):
     """``1 - erf(x)``, accurate for large x."""
 
     nfunc_spec = ("scipy.special.erfc", 1, 1)
-    _func = scipy.special.erfc
+    _func = scipy_special("erfc")
     _c_call = "erfc"
 
     def grad(self, inputs, output_grads):
@@ -112,7 +117,7 @@ class Erfcx(_Special):
     """The scaled complementary error function ``exp(x**2) * erfc(x)``."""
 
     nfunc_spec = ("scipy.special.erfcx", 1, 1)
-    _func = scipy.special.erfcx
+    _func = scipy_special("erfcx")
     _c_missing = "no libm function; exp(x*x)*erfc(x) overflows for x > 26"
 
     def grad(self, inputs, output_grads):
@@ -125,7 +130,7 @@ class Erfinv(_Special):
     """The inverse of erf, on (-1, 1)."""
 
     nfunc_spec = ("scipy.special.erfinv", 1, 1)
-    _func = scipy.special.erfinv
+    _func = scipy_special("erfinv")
     _c_helper = "erfinv"
     _c_support = c_special.ERFINV_SUPPORT
 
@@ -139,7 +144,7 @@ class Erfcinv(_Special):
     """The inverse of erfc, on (0, 2)."""
 
     nfunc_spec = ("scipy.special.erfcinv", 1, 1)
-    _func = scipy.special.erfcinv
+    _func = scipy_special("erfcinv")
     _c_helper = "erfcinv"
     _c_support = c_special.ERFINV_SUPPORT
 
@@ -163,7 +168,7 @@ class Gamma(_Special):
     """The gamma function."""
 
     nfunc_spec = ("scipy.special.gamma", 1, 1)
-    _func = scipy.special.gamma
+    _func = scipy_special("gamma")
     _c_call = "tgamma"
 
     def grad(self, inputs, output_grads):
@@ -175,7 +180,7 @@ class GammaLn(_Special):
     """``log(|gamma(x)|)``."""
 
     nfunc_spec = ("scipy.special.gammaln", 1, 1)
-    _func = scipy.special.gammaln
+    _func = scipy_special("gammaln")
     _c_helper = "lgamma"
     _c_support = c_special.LGAMMA_SUPPORT
 
@@ -187,7 +192,7 @@ class Psi(_Special):
     """The digamma function, derivative of gammaln."""
 
     nfunc_spec = ("scipy.special.psi", 1, 1)
-    _func = scipy.special.psi
+    _func = scipy_special("psi")
     _c_helper = "psi"
     _c_support = c_special.POLYGAMMA_SUPPORT
 
@@ -204,6 +209,8 @@ class TriGamma(_Special):
 
     @staticmethod
     def _func(x):
+        import scipy.special
+
         return scipy.special.polygamma(1, x)
 
 
@@ -233,14 +240,14 @@ class GammaInc(_IncompleteGamma):
     """The regularized lower incomplete gamma function P(k, x)."""
 
     nfunc_spec = ("scipy.special.gammainc", 2, 1)
-    _func = scipy.special.gammainc
+    _func = scipy_special("gammainc")
 
 
 class GammaIncC(_IncompleteGamma):
     """The regularized upper incomplete gamma function Q(k, x)."""
 
     nfunc_spec = ("scipy.special.gammaincc", 2, 1)
-    _func = scipy.special.gammaincc
+    _func = scipy_special("gammaincc")
     _sign = -1
 
 
@@ -255,6 +262,8 @@ class GammaU(_IncompleteGamma):
         # The product is formed in float64: in float32 it underflows or loses digits in the
         # tail; the result is then cast to the output dtype like every other op's.
         k, x = np.asarray(k, "float64"), np.asarray(x, "float64")
+        import scipy.special
+
         return scipy.special.gammaincc(k, x) * scipy.special.gamma(k)
 
 
@@ -268,6 +277,8 @@ class GammaL(_IncompleteGamma):
         # The product is formed in float64: in float32 it underflows or loses digits in the
         # tail; the result is then cast to the output dtype like every other op's.
         k, x = np.asarray(k, "float64"), np.asarray(x, "float64")
+        import scipy.special
+
         return scipy.special.gammainc(k, x) * scipy.special.gamma(k)
 
 
@@ -285,6 +296,8 @@ class Chi2SF(_Special2):
     @staticmethod
     def _func(x, k):
         # float64 whatever the inputs, as the output type says
+        import scipy.special
+
         return scipy.special.chdtrc(np.asarray(k, "float64"), np.asarray(x, "float64"))
 
     def grad(self, inputs, output_grads):
@@ -315,7 +328,7 @@ class J0(_Special):
     """Bessel function of the first kind of order 0."""
 
     nfunc_spec = ("scipy.special.j0", 1, 1)
-    _func = scipy.special.j0
+    _func = scipy_special("j0")
     _c_call = "j0"
 
     def c_expr(self, in_dtypes, out_dtype, args):
@@ -329,7 +342,7 @@ class J1(_Special):
     """Bessel function of the first kind of order 1."""
 
     nfunc_spec = ("scipy.special.j1", 1, 1)
-    _func = scipy.special.j1
+    _func = scipy_special("j1")
     _c_call = "j1"
 
     def c_expr(self, in_dtypes, out_dtype, args):
@@ -345,7 +358,7 @@ class Jv(_Special2):
     """Bessel function of the first kind of real order v: ``jv(v, x)``."""
 
     nfunc_spec = ("scipy.special.jv", 2, 1)
-    _func = scipy.special.jv
+    _func = scipy_special("jv")
 
     def grad(self, inputs, output_grads):
         v, x = inputs
@@ -359,7 +372,7 @@ class I0(_Special):
     """Modified Bessel function of the first kind of order 0."""
 
     nfunc_spec = ("scipy.special.i0", 1, 1)
-    _func = scipy.special.i0
+    _func = scipy_special("i0")
     _c_missing = "no libm function (SciPy uses Chebyshev expansions)"
 
     def grad(self, inputs, output_grads):
@@ -370,7 +383,7 @@ class I1(_Special):
     """Modified Bessel function of the first kind of order 1."""
 
     nfunc_spec = ("scipy.special.i1", 1, 1)
-    _func = scipy.special.i1
+    _func = scipy_special("i1")
     _c_missing = "no libm function (SciPy uses Chebyshev expansions)"
 
     def grad(self, inputs, output_grads):
@@ -383,7 +396,7 @@ class Iv(_Special2):
     """Modified Bessel function of the first kind of real order v: ``iv(v, x)``."""
 
     nfunc_spec = ("scipy.special.iv", 2, 1)
-    _func = scipy.special.iv
+    _func = scipy_special("iv")
 
     def grad(self, inputs, output_grads):
         v, x = inputs
