@@ -469,11 +469,18 @@ class VMLinker(LocalLinker):
             return False
         return True
 
+    def vm_classes(self, cvm: bool) -> tuple[type, type, type]:
+        """The (lazy, gc loop, loop) VM classes to build from; ``cvm``: the Cython ones.
+
+        A hook for checking modes (tdebug's NanGuardMode) that run the same VMs with a
+        little work around each call: they return subclasses of these.
+        """
+        return (CStack, CLoopGC, CLoop) if cvm else (Stack, LoopGC, Loop)
+
     def make_vm(self, order, thunks, storage_map, compute_map) -> VM:
         """The VM for a built program: Stack when lazy, else LoopGC or Loop (C* with cloop)."""
         fgraph = self.fgraph
-        cvm = self._use_cvm()
-        stack, loop_gc, loop = (CStack, CLoopGC, CLoop) if cvm else (Stack, LoopGC, Loop)
+        stack, loop_gc, loop = self.vm_classes(self._use_cvm())
         allow_gc = self.effective_allow_gc()
         pre_call_clear = unique_cells(storage_map[v] for v in self.no_recycling
                                        if v in storage_map)
