@@ -11,5 +11,6 @@ when imported; the modes come next.
 
 from tdebug import _config as _config  # declares the checking flags on tgraph.config
 from tdebug._version import __version__
+from tdebug.debugmode import DebugMode, DebugModeError  # registers the mode 'DebugMode'
 
-__all__ = ["__version__"]
+__all__ = ["DebugMode", "DebugModeError", "__version__"]
