@@ -120,11 +120,11 @@ def test_bad_function_input_is_reported_as_the_input():
 def test_bad_shared_variable_and_constant():
     w = shared(np.array([1.0, np.inf]), name="w")
     f = function([], w * 2.0, mode=NanGuardMode(True, True, True))
-    with pytest.raises(NanGuardError, match="Inf .* input w"):
+    with pytest.raises(NanGuardError, match=r"Inf \(1\) detected in input w"):
         f()
     x = T.dvector("x")
     g = function([x], x + T.constant(np.array([np.nan, 1.0])), mode=NanGuardMode())
-    with pytest.raises(NanGuardError, match="NaN .* constant"):
+    with pytest.raises(NanGuardError, match=r"NaN \(1\) detected in constant"):
         g(np.ones(2))
 
 

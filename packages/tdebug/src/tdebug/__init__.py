@@ -12,5 +12,15 @@ when imported; the modes come next.
 from tdebug import _config as _config  # declares the checking flags on tgraph.config
 from tdebug._version import __version__
 from tdebug.debugmode import DebugMode, DebugModeError  # registers the mode 'DebugMode'
+from tdebug.monitormode import MonitorMode
+from tdebug.nanguardmode import NanGuardError, NanGuardMode, NanGuardWarning
 
-__all__ = ["DebugMode", "DebugModeError", "__version__"]
+__all__ = [
+    "DebugMode",
+    "DebugModeError",
+    "MonitorMode",
+    "NanGuardError",
+    "NanGuardMode",
+    "NanGuardWarning",
+    "__version__",
+]

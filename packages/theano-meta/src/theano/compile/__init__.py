@@ -8,10 +8,13 @@ from theano.compile import (  # noqa: F401
     function_module,
     io,
     mode,
+    monitormode,
+    nanguardmode,
     ops,
     profiling,
     sharedvalue,
 )
+from theano.compile.monitormode import MonitorMode
 from tlink import (
     FAST_COMPILE,
     FAST_RUN,
@@ -51,6 +54,7 @@ __all__ = [
     "FunctionMaker",
     "In",
     "Mode",
+    "MonitorMode",
     "Out",
     "ProfileStats",
     "SharedVariable",
