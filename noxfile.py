@@ -181,3 +181,19 @@ def bench(session: nox.Session) -> None:
     session.install("-r", "requirements.txt")
     for script in scripts:
         session.run("python", script, *session.posargs)
+
+
+@nox.session(name="tests-debugmode", python=DEFAULT_PYTHON, default=False)
+def tests_debugmode(session: nox.Session) -> None:
+    """Run tgraph's op suite with every graph compiled in DebugMode (slow; not a default).
+
+    Each test's evaluation then runs the FAST_RUN rewrites and every node's Python and C
+    implementations under DebugMode's checks. ``DebugMode.patience=1`` optimizes each graph
+    once (the determinism check has its own tests in tdebug); posargs go to pytest, e.g.
+    ``nox -s tests-debugmode -- -k elemwise``.
+    """
+    session.install(*_paths(_with_siblings("tdebug")), *TEST_TOOLS)
+    flags = ",".join(f for f in (os.environ.get("THEANO_FLAGS", ""), "DebugMode.patience=1")
+                     if f)
+    session.run("python", "-m", "pytest", "packages/tgraph/tests", *session.posargs,
+                env={"TGRAPH_TEST_MODE": "DebugMode", "THEANO_FLAGS": flags})

@@ -12,16 +12,26 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 
-def _evaluate_with_linker(linker: str):
+def _evaluate_with_linker(linker: str, mode_name: str | None = None):
     """An ``evaluate`` that compiles with tlink's ``linker`` (no rewrites) instead of perform.
 
     ``TGRAPH_TEST_LINKER=c|py pytest packages/tgraph/tests`` runs the whole op suite through
     that linker (the ``tests-linkers`` nox session does it for every linker of the table):
     every test's NumPy/perform comparison then checks the linker's implementations.
+    ``TGRAPH_TEST_MODE=DebugMode`` compiles with that registered mode instead (its own
+    rewrites and linker; the ``tests-debugmode`` nox session), after loading the
+    ``theano.extensions`` entry points that register such modes.
     """
     import tlink
 
-    mode = tlink.Mode(linker=linker, optimizer=None)
+    if mode_name:
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="theano.extensions"):
+            ep.load()
+        mode = tlink.get_mode(mode_name)
+    else:
+        mode = tlink.Mode(linker=linker, optimizer=None)
 
     def evaluate(outputs, givens):
         keys = list(givens)
@@ -37,10 +47,11 @@ def _evaluate_with_linker(linker: str):
 
 
 _LINKER = os.environ.get("TGRAPH_TEST_LINKER")
-if _LINKER:
+_MODE = os.environ.get("TGRAPH_TEST_MODE")
+if _LINKER or _MODE:
     import tgraph.graph
     import tgraph.graph.evaluate
 
-    _patched = _evaluate_with_linker(_LINKER)
+    _patched = _evaluate_with_linker(_LINKER, _MODE)
     tgraph.graph.evaluate.evaluate = _patched
     tgraph.graph.evaluate = _patched  # `from tgraph.graph import evaluate` gets it too

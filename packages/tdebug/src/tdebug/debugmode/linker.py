@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -284,12 +283,12 @@ class DebugVM:
                     raise BadThunkOutput(var, ref_name, a, name, b, inputs)
                 if s.check_strides and isinstance(a, np.ndarray) and isinstance(b, np.ndarray) \
                         and a.strides != b.strides and a.size > 1:
-                    msg = (f"DebugMode: output {node.outputs.index(var)} of {node.op} has "
-                           f"strides {a.strides} in {ref_name} but {b.strides} in {name}")
                     if s.check_strides >= 2:
                         raise BadThunkOutput(var, ref_name, a, name, b, inputs,
                                              reason="the strides differ")
-                    warnings.warn(msg, stacklevel=2)
+                    _logger.warning("DebugMode: output %d of %s has strides %s in %s but %s "
+                                    "in %s", node.outputs.index(var), node.op, a.strides,
+                                    ref_name, b.strides, name)
         assert reference is not None
         if s.check_strides:
             for layout, moved in input_layouts(inputs):
