@@ -171,14 +171,15 @@ def test_profile_with_py_linker_and_summary_without_calls():
 
 def test_profile_flag_profiles_every_function(monkeypatch):
     from tlink import profiling
+    from tlink.profiling import _atexit
 
-    monkeypatch.setattr(profiling, "_to_print_at_exit", [])
-    monkeypatch.setattr(profiling, "_atexit_registered", True)  # print nothing at exit
+    monkeypatch.setattr(_atexit, "_to_print_at_exit", [])
+    monkeypatch.setattr(_atexit, "_atexit_registered", True)  # print nothing at exit
     x = dvec("x")
     with config.change_flags(profile=True):
         f = function([x], copy_op(x), mode=MODE, name="flagged")
     assert isinstance(f.profile, ProfileStats) and f.profile.message == "flagged"
-    assert profiling._to_print_at_exit == [f.profile]
+    assert _atexit._to_print_at_exit == [f.profile]
     out = io.StringIO()
     f(np.ones(1))
     profiling._print_all_at_exit(file=out)

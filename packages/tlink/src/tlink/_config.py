@@ -258,6 +258,7 @@ def declare(config: Config) -> None:
         BoolParam(False),
         in_c_key=False,
     )
+    _declare_profiling(config)
     config.add(
         "openmp",
         "Let Ops that support it run in parallel with OpenMP (threads from OMP_NUM_THREADS).",
@@ -282,6 +283,49 @@ def declare(config: Config) -> None:
         "Compile without -O options (to debug compiled modules in gdb).",
         BoolParam(False),
         in_c_key=True,
+    )
+
+
+def _declare_profiling(config: Config) -> None:
+    """Theano 1.0's ``profiling.*`` flags, read by :mod:`tlink.profiling` when printing."""
+    config.add(
+        "profiling.n_apply",
+        "How many Apply nodes the profile's Apply table shows.",
+        IntParam(20, is_valid=lambda n: n >= 0),
+        in_c_key=False,
+    )
+    config.add(
+        "profiling.n_ops",
+        "How many Ops (and Op classes) the profile's Ops and Class tables show.",
+        IntParam(20, is_valid=lambda n: n >= 0),
+        in_c_key=False,
+    )
+    config.add(
+        "profiling.output_line_width",
+        "Longest line of the profile's tables (longer names are cut).",
+        IntParam(512, is_valid=lambda n: n > 20),
+        in_c_key=False,
+    )
+    config.add(
+        "profiling.min_memory_size",
+        "With profile_memory, list only the nodes whose outputs take at least this many "
+        "bytes.",
+        IntParam(1024, is_valid=lambda n: n >= 0),
+        in_c_key=False,
+    )
+    config.add(
+        "profiling.destination",
+        "Where the profiles of the profile flag are printed at exit: 'stderr', 'stdout', "
+        "or a file name.",
+        StrParam("stderr"),
+        in_c_key=False,
+    )
+    config.add(
+        "profiling.ignore_first_call",
+        "Leave each function's first call (often much slower: caches, allocation) out of "
+        "its profile.",
+        BoolParam(False),
+        in_c_key=False,
     )
 
 

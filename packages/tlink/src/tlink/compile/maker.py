@@ -377,6 +377,9 @@ class FunctionMaker:
         if self.profile:
             self.profile.linker_time += time.perf_counter() - start
             fn.time_thunks = self.profile.flag_time_thunks
+            add_program = getattr(self.profile, "add_program", None)
+            if add_program is not None:  # per-node C/Py kinds, memory recorder, run order
+                add_program(self.fgraph, built[4], built[3], fn)
         func = self.function_builder(fn, ins, outs, self.indices, self.outputs, defaults,
                                      self.unpack_single, self.return_none, self.output_keys,
                                      self, name=self.name)
@@ -465,5 +468,6 @@ def orig_function(inputs, outputs, mode=None, accept_inplace: bool = False,
         fn = maker.create(defaults)
     if profile:
         profile.compile_time += time.perf_counter() - t0
-        profile.nb_nodes = len(fn.maker.fgraph.apply_nodes)
+        if not hasattr(profile, "programs"):  # a user's own profile object
+            profile.nb_nodes = len(fn.maker.fgraph.apply_nodes)
     return fn
