@@ -20,7 +20,8 @@ def _evaluate_with_linker(linker: str, mode_name: str | None = None):
     every test's NumPy/perform comparison then checks the linker's implementations.
     ``TGRAPH_TEST_MODE=DebugMode`` compiles with that registered mode instead (its own
     rewrites and linker; the ``tests-debugmode`` nox session), after loading the
-    ``theano.extensions`` entry points that register such modes.
+    ``theano.extensions`` entry points that register such modes; the
+    ``optimizer_excluding``/``including`` flags apply to it as to the default mode.
     """
     import tlink
 
@@ -29,7 +30,10 @@ def _evaluate_with_linker(linker: str, mode_name: str | None = None):
 
         for ep in entry_points(group="theano.extensions"):
             ep.load()
-        mode = tlink.get_mode(mode_name)
+        from tgraph import config
+
+        with config.change_flags(mode=mode_name):
+            mode = tlink.get_mode(None)
     else:
         mode = tlink.Mode(linker=linker, optimizer=None)
 

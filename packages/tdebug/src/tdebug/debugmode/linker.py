@@ -119,6 +119,35 @@ def _fresh_inputs(node: Apply, values: Sequence[Any]) -> list:
     return out
 
 
+def _reference_inputs(node: Apply, values: Sequence[Any], destroyed: set) -> tuple[list, list]:
+    """``(given, pristine)`` for the reference run: the values themselves (copies where the
+    Op destroys them, for every position of such a variable) and copies to compare with."""
+    copied = {id(node.inputs[i]) for i in destroyed}
+    given, pristine = [], []
+    copies: dict[int, Any] = {}
+    for var, value in zip(node.inputs, values):
+        key = id(var)
+        if key in copied:
+            if key not in copies:
+                copies[key] = copy_value(value)
+            given.append(copies[key])
+            pristine.append(value)
+        else:
+            given.append(value)
+            pristine.append(copies.setdefault(key, copy_value(value)))
+    return given, pristine
+
+
+def _restore(values: Sequence[Any], pristine: Sequence[Any]) -> None:
+    """Undo what an Op wrote into values it was not allowed to change."""
+    for value, saved in zip(values, pristine):
+        if isinstance(value, np.ndarray) and value is not saved and value.flags.writeable:
+            try:
+                value[...] = saved
+            except (ValueError, TypeError):
+                pass
+
+
 class DebugLinker(LocalLinker):
     """Theano 1.0's DebugMode linker: builds a :class:`DebugVM` for the bound graph."""
 
@@ -272,12 +301,22 @@ class DebugVM:
         reference: list | None = None
         ref_name = ""
         for name, thunk, cells in impls:
+            if reference is None:
+                # The reference run reads the values themselves (so views alias them, as in
+                # any other mode), compared afterwards with copies; destroyed inputs are
+                # copies, so no value is ever overwritten for the later checks.
+                given, pristine = _reference_inputs(node, inputs, run.destroyed)
+                after, outs = _run(thunk, node, cells, given)
+                try:
+                    self._check_run(run, name, pristine, after, outs)
+                except BadDestroyMap:
+                    _restore(inputs, pristine)
+                    raise
+                reference, ref_name = outs, name
+                continue
             given = _fresh_inputs(node, inputs)
             after, outs = _run(thunk, node, cells, given)
             self._check_run(run, name, inputs, after, outs)
-            if reference is None:
-                reference, ref_name = outs, name
-                continue
             for var, a, b in zip(node.outputs, reference, outs):
                 if not same_value(var, a, b):
                     raise BadThunkOutput(var, ref_name, a, name, b, inputs)
