@@ -49,6 +49,7 @@ def _v(shape=(6,), dtype="float64", low=0.25):
 # -- exp and log ---------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_log_exp")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_log_exp(dtype):
     x = tt.TensorType(dtype, (False,))("x")
@@ -77,6 +78,7 @@ def test_log_exp_near_miss():
     assert scal.Log in kinds(fg)
 
 
+@pytest.mark.fires("local_exp_log")
 def test_exp_log_keeps_nan_for_negative_values():
     x = tt.dvector("x")
     out = tm.exp(tm.log(x))
@@ -91,6 +93,7 @@ def test_exp_log_keeps_nan_for_negative_values():
 # -- pow --------------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_pow_specialize")
 @pytest.mark.parametrize("exponent,op", [
     (2, scal.Sqr), (0.5, scal.Sqrt), (-1, scal.Inv), (-0.5, scal.Sqrt), (-2, scal.Sqr),
 ])
@@ -122,6 +125,7 @@ def test_pow_specialize_near_misses():
     assert scal.Pow in kinds(fg2)
 
 
+@pytest.mark.fires("local_pow_specialize_device")
 @pytest.mark.parametrize("n", [3, 5, 8, 13, -3, 512])
 def test_pow_specialize_device_repeated_squaring(n):
     x = tt.dvector("x")
@@ -140,6 +144,7 @@ def test_pow_specialize_device_near_miss():
     assert kinds(fg).count(scal.Pow) == 2
 
 
+@pytest.mark.fires("local_mul_to_sqr")
 def test_mul_to_sqr():
     x, y = tt.dvectors("x", "y")
     fg = optimize([x * x, x * y], [x, y], A.local_mul_to_sqr)
@@ -150,6 +155,7 @@ def test_mul_to_sqr():
 # -- mul, add, neg, div -----------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_mul_specialize")
 def test_mul_specialize_minus_one_is_neg():
     x = tt.dmatrix("x")
     out = tm.mul(constant(np.float64(-1.0)), x)
@@ -182,6 +188,7 @@ def test_mul_specialize_zero_and_near_miss():
     assert fg3.outputs[0] is fg3.inputs[0]
 
 
+@pytest.mark.fires("local_add_specialize")
 def test_add_specialize():
     x = tt.fmatrix("x")
     r = tt.frow("r")
@@ -200,6 +207,7 @@ def test_add_specialize():
     assert kinds(fg4) == [scal.Add]
 
 
+@pytest.mark.fires("local_neg_div_neg", "local_neg_neg")
 def test_neg_neg_and_neg_div_neg():
     a, b = tt.dvectors("a", "b")
     outs = [tm.neg(tm.neg(a)), -((-a) / b), -(2.0 / b)]
@@ -213,6 +221,7 @@ def test_neg_neg_and_neg_div_neg():
     assert kinds(fg2).count(scal.Neg) == 2
 
 
+@pytest.mark.fires("local_div_to_inv")
 def test_div_to_inv():
     x = tt.fvector("x")
     out = tm.true_div(np.float32(1.0), x)
@@ -223,6 +232,7 @@ def test_div_to_inv():
     assert kinds(fg2) == [scal.TrueDiv]
 
 
+@pytest.mark.fires("local_elemwise_sub_zeros")
 def test_sub_zeros():
     x = tt.dmatrix("x")
     out = x - x
@@ -238,6 +248,7 @@ def test_sub_zeros():
 # -- the whole specialize phase after canonicalize -------------------------------------------
 
 
+@pytest.mark.fires("constant_folding")
 def test_canonical_forms_are_specialized_back():
     x = tt.dvector("x")
     out = -x + tm.inv(x) + x ** 2
@@ -249,6 +260,7 @@ def test_canonical_forms_are_specialized_back():
     agree(fg, [out], [x], [_v()])
 
 
+@pytest.mark.fires("local_alloc_unary")
 def test_alloc_unary():
     from tgraph.tensor.alloc import Alloc, alloc
 

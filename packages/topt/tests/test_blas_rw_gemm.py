@@ -77,6 +77,7 @@ def _linear_cases():
     }
 
 
+@pytest.mark.fires("local_dot_to_dot22")
 @pytest.mark.parametrize("name", list(_linear_cases()[1]))
 def test_gemm_from_linear_expressions(rng, name):
     inputs, cases = _linear_cases()
@@ -95,6 +96,7 @@ def test_two_products_give_two_gemms(rng):
     _check(fg, [z, x, y, u, v], [out], _mats(rng, (3, 4), (3, 2), (2, 4), (3, 5), (5, 4)))
 
 
+@pytest.mark.fires("gemm_optimizer")
 def test_matrix_vector_accumulation_becomes_gemv(rng):
     """The seed's gradient step: w - lr * dot(x.T, g) runs as one Gemv on w."""
     w, g = _t("float64", V), _t("float64", V)
@@ -203,6 +205,8 @@ def _inplace_fg(inputs, outputs):
     return fg
 
 
+@pytest.mark.fires("InplaceBlasOpt", "local_inplace_gemm", "local_inplace_gemv",
+                   "local_inplace_ger")
 def test_inplace_gemm_gemv_ger_fire_on_computed_accumulators(rng):
     z0, x, y = (_t("float64", M) for _ in range(3))
     v0, vx = _t("float64", V), _t("float64", V)

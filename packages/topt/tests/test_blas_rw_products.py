@@ -99,6 +99,7 @@ def test_dot_to_dot22_skips_integer_products():
 
 # -- Dot22 on vectors -> Gemv / Ger ------------------------------------------------------------
 
+@pytest.mark.fires("local_dot22_to_ger_or_gemv")
 @pytest.mark.parametrize("xb,yb,xs,ys,expect", [
     (M, V, (3, 4), (4,), "Gemv"),
     (V, M, (4,), (4, 2), "Gemv"),
@@ -139,6 +140,7 @@ def test_dot22_row_col_forms(rng):
         _check(fg, [x, y], [out], [_val(rng, xs), _val(rng, ys)])
 
 
+@pytest.mark.fires("local_gemm_to_gemv")
 def test_gemm_to_gemv_on_row_and_column(rng):
     m = _t("float64", M)
     for zb, xs, ys, which in ((ROW, (1, 4), (4, 3), "x"), (COL, (3, 4), (4, 1), "y")):
@@ -161,7 +163,11 @@ def test_gemm_to_gemv_skips_full_matrices():
     assert _ops(fg) == ["Gemm"]
 
 
-@pytest.mark.parametrize("beta,fires", [(1.0, True), (0.0, True), (0.5, False)])
+@pytest.mark.parametrize("beta,fires", [
+    pytest.param(1.0, True, marks=pytest.mark.fires("local_gemm_to_ger")),
+    pytest.param(0.0, True, marks=pytest.mark.fires("local_gemm_to_ger")),
+    (0.5, False),
+])
 def test_gemm_outer_product_to_ger(rng, beta, fires):
     z, x, y = _t("float64", M), _t("float64", COL), _t("float64", ROW)
     a = _t("float64", ())
@@ -183,6 +189,7 @@ def test_gemm_to_ger_skips_symbolic_beta():
 
 # -- Dot22Scalar --------------------------------------------------------------------------------
 
+@pytest.mark.fires("local_dot22_to_dot22scalar")
 def test_scaled_dot22_becomes_dot22scalar(rng):
     x, y, w = _t("float32", M), _t("float32", M), _t("float32", M)
     s = _t("float32", ())

@@ -58,6 +58,7 @@ def _m(shape=(3, 4), dtype="float64", low=0.5):
 # -- the add canonizer ----------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_add_canonizer")
 def test_add_canonizer_flattens_and_folds_constants():
     x, y, z = tt.dmatrices("x", "y", "z")
     out = ((x + 1) + (y + 2)) + z
@@ -121,6 +122,7 @@ def test_add_canonizer_is_a_fixed_point():
 # -- the mul canonizer ----------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_mul_canonizer")
 def test_mul_canonizer_cancels_common_factors():
     x = tt.dmatrix("x")
     y = tt.drow("y")
@@ -175,6 +177,7 @@ def test_mul_canonizer_near_miss():
 # -- neg, inv, pow, zeros -------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_neg_to_mul")
 def test_neg_to_mul_and_near_miss():
     x = tt.dvector("x")
     fg = optimize([-x], [x], C.local_neg_to_mul)
@@ -186,6 +189,7 @@ def test_neg_to_mul_and_near_miss():
     assert isinstance(elemwise_nodes(fg2)[0].op.scalar_op, scal.Neg)
 
 
+@pytest.mark.fires("local_inv_canon")
 def test_inv_canon():
     x = tt.fvector("x")
     out = tm.inv(x)
@@ -198,6 +202,7 @@ def test_inv_canon():
     assert isinstance(elemwise_nodes(fg2)[0].op.scalar_op, scal.Inv)
 
 
+@pytest.mark.fires("local_pow_canonicalize")
 @pytest.mark.parametrize("exponent", [0, 1])
 def test_pow_canonicalize(exponent):
     x = tt.dmatrix("x")
@@ -215,6 +220,7 @@ def test_pow_canonicalize_near_miss():
     assert elemwise_nodes(fg, scal.Pow)
 
 
+@pytest.mark.fires("local_mul_zero")
 def test_mul_zero_and_near_miss():
     x = tt.dmatrix("x")
     s = tt.dscalar("s")
@@ -227,6 +233,7 @@ def test_mul_zero_and_near_miss():
     assert elemwise_nodes(fg2, scal.Mul)
 
 
+@pytest.mark.fires("local_zero_div")
 def test_zero_div():
     x = tt.dmatrix("x")
     outs = [tm.true_div(0.0, x), tm.int_div(constant(np.int64(0)), tt.lmatrix("i"))]
@@ -238,6 +245,7 @@ def test_zero_div():
     assert elemwise_nodes(fg2, scal.TrueDiv)
 
 
+@pytest.mark.fires("local_func_inv")
 def test_func_inv_pairs():
     x = tt.dvector("x")
     outs = [tm.rad2deg(tm.deg2rad(x)), tm.neg(tm.neg(x))]
@@ -254,6 +262,7 @@ def test_func_inv_pairs():
 # -- DimShuffle lifting ---------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_dimshuffle_lift")
 def test_dimshuffle_lift_through_elemwise():
     x = tt.dmatrix("x")
     r = tt.drow("r")
@@ -288,6 +297,7 @@ def test_dimshuffle_lift_near_miss_shared_elemwise():
 # -- fill ------------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_fill_sink")
 def test_fill_sink():
     x = tt.dmatrix("x")
     s = tt.dscalar("s")
@@ -301,6 +311,7 @@ def test_fill_sink():
     assert isinstance(fg2.outputs[0].owner.op.scalar_op, scal.Exp)
 
 
+@pytest.mark.fires("local_fill_to_alloc")
 def test_fill_to_alloc():
     x = tt.dmatrix("x")
     s = tt.fscalar("s")
@@ -317,6 +328,7 @@ def test_fill_to_alloc():
 # -- reductions ------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_sum_prod_all_to_none")
 def test_sum_prod_all_to_none():
     x = tt.dmatrix("x")
     outs = [tm.sum(x, axis=[0, 1]), tm.prod(x, axis=[1, 0], dtype="float32")]
@@ -328,6 +340,7 @@ def test_sum_prod_all_to_none():
     assert fg2.outputs[0].owner.op.axis == (0,)
 
 
+@pytest.mark.fires("local_op_of_op")
 def test_op_of_op_merges_nested_sums():
     x = tt.dtensor3("x")
     out = tm.sum(tm.sum(x, axis=1), axis=1)
@@ -363,6 +376,7 @@ def test_canonicalize_phase_simplifies_a_mixed_expression():
     assert len(elemwise_nodes(fg)) <= 1
 
 
+@pytest.mark.fires("local_lift_transpose_through_dot")
 def test_lift_transpose_through_dot():
     from tgraph.tensor.dot import dot
 

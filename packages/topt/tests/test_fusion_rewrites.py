@@ -362,6 +362,7 @@ def test_registered_in_optdb_after_merge_and_before_inplace():
         assert {"fast_run", "fusion"} <= set(fuse_seqopt.tags_of(name))
 
 
+@pytest.mark.fires("composite_elemwise_fusion")
 def test_selected_by_the_fusion_tag_and_excluded_by_name():
     x, y = tt.dmatrix("x"), tt.dmatrix("y")
     out = tm.exp(x * y) + tm.sin(x)

@@ -115,6 +115,7 @@ def test_value_needed_later_is_not_overwritten():
     np.testing.assert_allclose(_run(fg, [xv, yv])[0][0], np.exp(xv + yv) * (xv + yv))
 
 
+@pytest.mark.fires("inplace_elemwise_opt")
 def test_reader_ordered_before_the_destroyer_allows_inplace():
     x, y = tt.dvector("x"), tt.dvector("y")
     t = x + y
@@ -313,6 +314,7 @@ def _topo(lopt, fg):
     return fg
 
 
+@pytest.mark.fires("local_inplace_setsubtensor")
 def test_set_subtensor_of_an_intermediate_goes_inplace():
     x, y = tt.dvector("x"), tt.dvector("y")
     out = set_subtensor((x * 2)[1:3], y)
@@ -352,6 +354,7 @@ def test_inc_subtensor_of_a_value_read_later_stays_a_copy():
     np.testing.assert_allclose(_run(fg, [xv, yv])[0][0], want2 + want)
 
 
+@pytest.mark.fires("local_inplace_incsubtensor1")
 def test_advanced_inc_subtensor1_goes_inplace():
     x, y = tt.dvector("x"), tt.dvector("y")
     idx = tt.lvector("idx")
@@ -366,6 +369,7 @@ def test_advanced_inc_subtensor1_goes_inplace():
     np.testing.assert_allclose(_run(fg, [xv, yv, iv])[0][0], want)
 
 
+@pytest.mark.fires("local_inplace_AdvancedIncSubtensor")
 def test_advanced_inc_subtensor_goes_inplace():
     x, y = tt.dmatrix("x"), tt.dvector("y")
     i, j = tt.lvector("i"), tt.lvector("j")

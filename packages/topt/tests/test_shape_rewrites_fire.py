@@ -82,6 +82,7 @@ class _NoInfer(Op):
 # -- Shape(x) -------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_shape_to_shape_i")
 def test_shape_to_shape_i_fires_and_drops_the_big_value():
     x, y, big = _big()
     out = shape(big)
@@ -101,6 +102,7 @@ def test_shape_to_shape_i_needs_the_shape_feature():
 # -- Shape(x)[i] and MakeVector(...)[i] -----------------------------------------------------
 
 
+@pytest.mark.fires("local_subtensor_of_shape")
 def test_subtensor_of_shape_with_and_without_feature():
     x, y, big = _big()
     out = big.shape[-1]
@@ -132,6 +134,7 @@ def test_subtensor_of_shape_near_misses():
         evaluate(fg2.outputs, {fg2.inputs[0]: np.ones((2, 2))})
 
 
+@pytest.mark.fires("local_subtensor_make_vector")
 def test_subtensor_make_vector():
     a, b, c = lscalar("a"), lscalar("b"), lscalar("c")
     vec = make_vector(a, b, c)
@@ -156,6 +159,7 @@ def test_subtensor_make_vector_near_misses():
 # -- Shape_i --------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_shape_i_of_computed")
 def test_shape_i_of_computed_fires():
     x, y, big = _big()
     out = shape_i_op(1)(big) + shape_i_op(0)(tm.exp(x))
@@ -174,6 +178,7 @@ def test_shape_i_of_computed_near_misses():
     assert _ops(fg).count(Shape_i) == 2 and _NoInfer in _ops(fg)
 
 
+@pytest.mark.fires("local_track_shape_i")
 def test_track_shape_i_replaces_scheduled_nodes_only():
     x, y = dmatrix("x"), dmatrix("y")
     r = _NoInfer()(x)
@@ -191,6 +196,7 @@ def test_track_shape_i_replaces_scheduled_nodes_only():
     assert int(got[1]) == 5
 
 
+@pytest.mark.fires("local_shape_i_constant")
 def test_shape_i_constant():
     x = dmatrix("x")
     row = TensorType("float64", (True, False))("row")
@@ -206,6 +212,7 @@ def test_shape_i_constant():
 # -- Reshape and SpecifyShape ---------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_reshape_by_shape")
 def test_useless_reshape_by_shape_fires():
     x = dmatrix("x")
     e = tm.exp(x)
@@ -238,6 +245,7 @@ def test_useless_reshape_near_misses():
     assert _ops(fg).count(Reshape) == 4
 
 
+@pytest.mark.fires("local_useless_specify_shape_by_shape")
 def test_useless_specify_shape_by_shape():
     x = dmatrix("x")
     inner = specify_shape(x, (2, 3))

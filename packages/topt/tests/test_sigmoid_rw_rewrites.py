@@ -85,6 +85,7 @@ def test_products_become_sigmoids(build, expected):
     np.testing.assert_allclose(res, expected(BIG), rtol=1e-13, atol=1e-300)
 
 
+@pytest.mark.fires("local_exp_over_1_plus_exp")
 def test_product_with_other_factors():
     x, y = vec(name="x"), vec(name="y")
     out = y * tm.exp(x) / (2 * (1 + tm.exp(x)))
@@ -110,6 +111,7 @@ def test_product_near_misses(build):
     assert sorted(ops(fg)) == sorted(ops(before))
 
 
+@pytest.mark.fires("local_sigm_times_exp")
 def test_sigmoid_of_negation_shares_the_argument():
     x = vec()
     out = tm.exp(tm.neg(tm.neg(x))) * tm.sigmoid(-x)
@@ -134,6 +136,7 @@ def test_float32_and_broadcasting_preserved():
 # 1 - sigmoid
 
 
+@pytest.mark.fires("local_1msigmoid")
 @pytest.mark.parametrize("build", [
     lambda x: 1 - tm.sigmoid(x),
     lambda x: tm.add(1, tm.neg(tm.sigmoid(x))),
@@ -183,6 +186,7 @@ def test_logs_become_softplus(build, expected):
     np.testing.assert_allclose(res, expected(BIG), rtol=1e-13)
 
 
+@pytest.mark.fires("logsigm_to_softplus")
 def test_log_keeps_ordinary_factors():
     x, y = vec(name="x"), vec(name="y")
     fg = rewrite([x, y], [tm.log(y * tm.sigmoid(x))])
@@ -227,6 +231,7 @@ def _seed_reference(X, Y, W, B):
     return [xent.mean() + 0.01 * (W**2).sum(), X.T @ dz + 0.02 * W, dz.sum(), z > 0]
 
 
+@pytest.mark.fires("log1p_neg_sigmoid")
 @pytest.mark.parametrize("scale", [0.05, 400.0], ids=["moderate", "logits-1e4"])
 def test_seed_cost_and_gradient_are_finite(scale):
     inputs, outputs = _seed_graph()
@@ -259,6 +264,7 @@ def test_seed_graph_is_not_finite_without_rewrites():
     assert not np.isfinite(got[0])
 
 
+@pytest.mark.fires("merge", "merge1")
 def test_seed_graph_float32_under_stabilize_level():
     inputs, outputs = _seed_graph("float32")
     fg = FunctionGraph(inputs, outputs)

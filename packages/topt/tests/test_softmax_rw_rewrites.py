@@ -65,6 +65,7 @@ def dx_reference(x, y, scale=1.0):
 # log(softmax(x))
 
 
+@pytest.mark.fires("local_logsoftmax")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_logsoftmax(dtype):
     x = mat(dtype)
@@ -96,6 +97,7 @@ def test_logsoftmax_near_misses(build):
     assert "LogSoftmax" not in ops(fg)
 
 
+@pytest.mark.fires("local_logsoftmax_grad")
 def test_logsoftmax_grad():
     x, w = mat(), mat(name="w")
     cost = tm.sum(w * tm.log(nnet.softmax(x)))
@@ -120,6 +122,7 @@ def test_logsoftmax_grad_near_miss():
 # softmax(x + b)
 
 
+@pytest.mark.fires("local_softmax_with_bias")
 def test_softmax_with_bias():
     x, b = mat(), TensorType("float64", (False,))("b")
     fg = rewrite([x, b], [nnet.softmax(x + b)], smr.local_softmax_with_bias)
@@ -137,6 +140,8 @@ def test_softmax_with_bias_near_miss():
 # categorical_crossentropy(softmax(x), y)
 
 
+@pytest.mark.fires("crossentropy_to_crossentropy_with_softmax",
+                   "local_softmax_grad_to_crossentropy_with_softmax_grad")
 @pytest.mark.parametrize("with_bias", [False, True], ids=["plain", "bias"])
 def test_crossentropy_fused_with_softmax(with_bias):
     x, y, b = mat(), labels(), TensorType("float64", (False,))("b")
@@ -183,6 +188,7 @@ def test_softmax_grad_of_other_coding_is_kept():
 # Indexing by labels
 
 
+@pytest.mark.fires("local_advanced_indexing_crossentropy_onehot")
 @pytest.mark.parametrize("form", ["index-of-log", "log-of-index", "logsoftmax"])
 def test_advanced_indexing_crossentropy(form):
     x, y = mat(), labels()
@@ -218,6 +224,7 @@ def test_advanced_indexing_with_other_rows_is_kept():
 # argmax pushdown
 
 
+@pytest.mark.fires("local_argmax_pushdown")
 def test_argmax_pushdown():
     x = mat()
     out = tm.argmax(nnet.softmax(tm.exp(x)), axis=1)
@@ -238,6 +245,7 @@ def test_argmax_pushdown_keeps_a_used_max():
 # Levels
 
 
+@pytest.mark.fires("graph_merge_softmax_with_crossentropy_softmax")
 @pytest.mark.parametrize("level", ["stabilize", "fast_run"])
 def test_mlp_cost_and_gradient_finite_under_level(level):
     x, y, b = mat(), labels(), TensorType("float64", (False,))("b")

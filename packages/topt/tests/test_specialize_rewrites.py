@@ -52,6 +52,7 @@ def _m(shape=(3, 4), dtype="float64"):
 # -- local_sum_prod_mul_by_scalar ---------------------------------------------------------------
 
 
+@pytest.mark.fires("local_sum_prod_mul_by_scalar")
 def test_sum_of_scalar_times_x():
     x = tt.dmatrix("x")
     s = tt.dscalar("s")
@@ -96,6 +97,7 @@ def test_sum_prod_mul_by_scalar_near_misses():
 # -- local_reduce_join --------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_reduce_join")
 @pytest.mark.parametrize("reduce,op", [
     (lambda t: tm.sum(t, axis=0), scal.Add),
     (lambda t: tm.prod(t, axis=0), scal.Mul),
@@ -127,6 +129,7 @@ def test_reduce_join_near_misses():
 # -- local_opt_alloc ----------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_opt_alloc")
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_sum_and_prod_of_alloc(dtype):
     n, m = tt.lscalars("n", "m")
@@ -152,6 +155,7 @@ def test_opt_alloc_near_miss():
 # -- local_sumsqr2dot ---------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_sumsqr2dot")
 def test_sumsqr2dot():
     w, g = tt.dmatrices("w", "g")
     out = tm.sum(tm.sqr(w.dimshuffle("x", 0, 1) * g.dimshuffle(0, "x", 1)), axis=(1, 2))

@@ -46,6 +46,7 @@ def vec(dtype="float64", name="x"):
 # log1p
 
 
+@pytest.mark.fires("local_log1p")
 @pytest.mark.parametrize("build", [
     lambda x: tm.log(1 + x),
     lambda x: tm.log(x + 1),
@@ -104,6 +105,7 @@ def test_log1p_float32_and_broadcast_kept():
 # expm1
 
 
+@pytest.mark.fires("local_expm1")
 @pytest.mark.parametrize("build", [
     lambda x: tm.exp(x) - 1,
     lambda x: tm.exp(x) + (-1),
@@ -148,6 +150,7 @@ def test_expm1_float32():
 # log(exp(a) + exp(b))
 
 
+@pytest.mark.fires("local_log_add")
 def test_log_add_exp_is_finite_for_large_arguments():
     a, b = vec(name="a"), vec(name="b")
     fg = rewrite([a, b], [tm.log(tm.exp(a) + tm.exp(b))], stab.local_log_add)
@@ -176,6 +179,7 @@ def test_log_add_near_miss():
 # log(sum(exp(x)))
 
 
+@pytest.mark.fires("local_log_sum_exp")
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_log_sum_exp(axis):
     x = TensorType("float64", (False, False))("x")
@@ -212,6 +216,7 @@ def test_log_sum_exp_near_miss():
 # log(1 - exp(x))
 
 
+@pytest.mark.fires("local_log1mexp")
 def test_log1mexp_accurate_on_both_sides():
     x = vec()
     fg = rewrite([x], [tm.log(1 - tm.exp(x))], stab.local_log1p, stab.local_log1mexp)

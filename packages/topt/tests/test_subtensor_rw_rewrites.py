@@ -54,6 +54,7 @@ def _m(shape=(5, 4)):
 # -- useless slices and subtensors ------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_slice")
 def test_useless_slice_drops_trailing_full_slices():
     x = tt.dtensor3("x")
     out = x[1, :, :]
@@ -65,6 +66,7 @@ def test_useless_slice_drops_trailing_full_slices():
     assert len(fg2.toposort()[0].op.idx_list) == 2
 
 
+@pytest.mark.fires("local_useless_subtensor")
 def test_useless_subtensor():
     x = tt.dmatrix("x")
     n = x.shape[0]
@@ -86,6 +88,7 @@ def test_useless_subtensor_with_a_known_length():
     assert fg.outputs[0] is fg.inputs[0]
 
 
+@pytest.mark.fires("local_subtensor_remove_broadcastable_index")
 def test_remove_broadcastable_index():
     r = tt.drow("r")
     outs = [r[0], r[-1, 1:]]
@@ -101,6 +104,7 @@ def test_remove_broadcastable_index():
 # -- lifting ---------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_subtensor_lift")
 def test_subtensor_lift_through_elemwise():
     x, y = tt.dmatrices("x", "y")
     s = tt.dscalar("s")
@@ -139,6 +143,7 @@ def test_subtensor_lift_through_rebroadcast_and_near_miss():
 # -- merging ---------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_subtensor_merge")
 @pytest.mark.parametrize("build", [
     lambda x: x[1:][0],
     lambda x: x[1:4][1:],
@@ -213,6 +218,7 @@ def test_subtensor_merge_matches_numpy(n, a, b, k, c, d, ell, as_int):
 # -- alloc -----------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_subtensor_of_alloc")
 def test_subtensor_of_alloc():
     v = tt.dvector("v")
     n = tt.lscalar("n")
@@ -240,6 +246,7 @@ def test_subtensor_of_alloc_broadcast_value_and_near_miss():
 # -- increments --------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_incsubtensor_of_zeros")
 def test_incsubtensor_of_zeros():
     x = tt.dmatrix("x")
     outs = [inc_subtensor(x[1:], 0.0), inc_subtensor(x[:, 0], zeros_like(x[:, 0]))]
@@ -254,6 +261,7 @@ def test_incsubtensor_of_zeros():
     assert count(fg3, IncSubtensor) == 1
 
 
+@pytest.mark.fires("local_setsubtensor_of_constants")
 def test_setsubtensor_of_constants():
     n = tt.lscalar("n")
     z = alloc(constant(np.float64(0.0)), n, 3)
@@ -267,6 +275,7 @@ def test_setsubtensor_of_constants():
     agree(fg2, [near], [n], [np.int64(4)])
 
 
+@pytest.mark.fires("local_useless_inc_subtensor")
 def test_useless_inc_subtensor():
     x = tt.dmatrix("x")
     y = tm.exp(x)

@@ -59,6 +59,7 @@ def _m(shape=(3, 4), dtype="float64"):
 # -- local_useless_elemwise ----------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_elemwise")
 @pytest.mark.parametrize("build", [
     lambda x: tm.mul(x, 1),
     lambda x: tm.mul(1, x),
@@ -153,6 +154,7 @@ def test_useless_elemwise_integer_and_with_one_is_bitwise():
 # -- local_cast_cast -------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_cast_cast")
 def test_cast_cast_widening_round_trip_removed():
     x = tt.bvector("x")  # int8
     out = tm.cast(tm.cast(x, "int32"), "int8")
@@ -180,6 +182,7 @@ def test_cast_cast_narrowing_first_is_kept():
 # -- fill, alloc ----------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_fill")
 def test_useless_fill_removed_when_value_has_the_output_type():
     x, y = tt.dmatrix("x"), tt.dmatrix("y")
     out = fill(x, y)
@@ -191,6 +194,7 @@ def test_useless_fill_removed_when_value_has_the_output_type():
     assert scalar_ops(fg2) == [scal.Second]
 
 
+@pytest.mark.fires("local_useless_alloc")
 def test_useless_alloc_needs_the_proven_shape():
     x = tt.dmatrix("x")
     out = alloc(x, shape_i(x, 0), shape_i(x, 1))
@@ -213,6 +217,7 @@ def test_useless_alloc_with_the_shape_feature():
     agree(fg, [out], [x], [_m()])
 
 
+@pytest.mark.fires("local_canonicalize_alloc")
 def test_canonicalize_alloc_moves_leading_ones_to_a_dimshuffle():
     v = tt.dvector("v")
     n = tt.lscalar("n")
@@ -232,6 +237,7 @@ def test_canonicalize_alloc_moves_leading_ones_to_a_dimshuffle():
 # -- switch ----------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_switch")
 @pytest.mark.parametrize("cond,expect", [(1, "a"), (0, "b"), (np.float64(0.5), "a")])
 def test_useless_switch_constant_condition(cond, expect):
     a, b = tt.dmatrix("a"), tt.drow("b")
@@ -259,6 +265,7 @@ def test_useless_switch_same_branches_and_near_miss():
 # -- Rebroadcast ----------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_rebroadcast")
 def test_useless_rebroadcast():
     r = tt.drow("r")
     out = addbroadcast(r, 0)  # already broadcastable
@@ -274,6 +281,7 @@ def test_useless_rebroadcast():
     assert fg2.outputs[0] is fg2.inputs[0]
 
 
+@pytest.mark.fires("local_rebroadcast_lift")
 def test_rebroadcast_lift_and_merge():
     x = tt.dmatrix("x")
     out = addbroadcast(tm.exp(x), 0)
@@ -293,6 +301,7 @@ def test_rebroadcast_lift_and_merge():
 # -- reductions -----------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_useless_reduce")
 def test_useless_reduce_and_near_miss():
     x = tt.dmatrix("x")
     out = Sum(axis=())(x)
@@ -304,6 +313,7 @@ def test_useless_reduce_and_near_miss():
     assert isinstance(fg2.outputs[0].owner.op, Sum)
 
 
+@pytest.mark.fires("local_reduce_broadcastable")
 @pytest.mark.parametrize("reduce", [
     lambda x: tm.sum(x, axis=0),
     lambda x: tm.sum(x, axis=[0, 2]),
@@ -333,6 +343,7 @@ def test_reduce_broadcastable_near_miss():
 # -- reshape --------------------------------------------------------------------------------
 
 
+@pytest.mark.fires("local_reshape_chain")
 def test_reshape_chain():
     x = tt.dmatrix("x")
     out = reshape(reshape(x, (2, 6)), (4, 3))
@@ -344,6 +355,7 @@ def test_reshape_chain():
     assert sum(isinstance(op, Reshape) for op in ops(fg2)) == 1
 
 
+@pytest.mark.fires("local_useless_dimshuffle_in_reshape")
 def test_useless_dimshuffle_in_reshape():
     v = tt.dvector("v")
     out = reshape(v.dimshuffle("x", 0), (2, 3))
@@ -361,6 +373,7 @@ def test_useless_dimshuffle_in_reshape():
 # -- scalar <-> tensor round trips ----------------------------------------------------------
 
 
+@pytest.mark.fires("local_tensor_scalar_tensor")
 def test_scalar_tensor_round_trips():
     from tgraph.tensor.scalar_conv import (
         ScalarFromTensor,
