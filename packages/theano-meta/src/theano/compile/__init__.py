@@ -5,6 +5,7 @@ from tgraph.shared import SharedVariable, shared, shared_constructor
 # Submodules reachable after ``import theano``, as in Theano 1.0 (``function`` and ``pfunc``
 # stay the functions: Theano 1.0's package namespace bound those names to them too).
 from theano.compile import (  # noqa: F401
+    debugmode,
     function_module,
     io,
     mode,
@@ -14,6 +15,7 @@ from theano.compile import (  # noqa: F401
     profiling,
     sharedvalue,
 )
+from theano.compile.debugmode import DebugMode
 from theano.compile.monitormode import MonitorMode
 from tlink import (
     FAST_COMPILE,
@@ -49,6 +51,7 @@ from tlink import (
 __all__ = [
     "FAST_COMPILE",
     "FAST_RUN",
+    "DebugMode",
     "DeepCopyOp",
     "Function",
     "FunctionMaker",
