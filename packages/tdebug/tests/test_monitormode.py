@@ -123,3 +123,12 @@ def test_linkers_clone_and_errors():
     h = function([x], x + 1.0, mode=MonitorMode(pre_func=boom))
     with pytest.raises(ValueError, match="hook failed"):
         h(np.ones(1))
+
+
+def test_profiled_monitor_mode():
+    x = T.dvector('x')
+    seen = []
+    f = function([x], T.exp(x), mode=MonitorMode(post_func=lambda i, n, fn: seen.append(i)),
+                 profile=True)
+    f(np.ones(2))
+    assert seen == [0] and f.profile.fct_callcount == 1

@@ -233,3 +233,20 @@ def test_value_preserving_nodes_are_not_checked_twice():
     assert not any("neg" in name for name in checked)
     with pytest.raises(NanGuardError, match="input x"):
         f(np.array([np.nan]))
+
+
+def test_pickled_function_keeps_checking_and_profiles_work():
+    import pickle
+
+    x = T.dvector("x")
+    f = function([x], T.log(x), mode=NanGuardMode(True, False, False), profile=True)
+    f(np.ones(3))
+    g = pickle.loads(pickle.dumps(f))
+    assert isinstance(g.maker.mode, NanGuardMode) and not g.maker.mode.inf_is_error
+    with pytest.raises(NanGuardError, match="NaN"):
+        g(-np.ones(3))
+    assert f.profile.fct_callcount == 1 and sum(f.profile.apply_callcount.values()) == 1
+    with config.change_flags(profile_memory=True):
+        h = function([x], T.exp(x) + 1.0, mode=NanGuardMode(), profile=True)
+    h(np.ones(5))
+    assert sorted(h.profile.variable_nbytes.values())[-1] == 40

@@ -22,8 +22,14 @@ training:
 * integer, boolean and non-array values (random states, None, int scalars) are skipped,
   by their type when the function is made and by their dtype at run time.
 
-The checks run inside the VM that FAST_RUN uses (the Cython VM when built), through the
-VM's public ``callback`` and the linker's ``vm_classes`` hook.
+The checks run inside the VM that FAST_RUN uses (the Cython VM when built, on its fast
+loop): the thunks of nodes with something to check are wrapped to check their outputs, and
+the VM classes (tlink's ``VMLinker.vm_classes`` hook) check the inputs when a call starts.
+A VM ``callback`` would have sent every node through Python, costing more than the checks.
+
+Not caught as an input: a shared variable's array changed in place between calls (through
+``get_value(borrow=True)``) after the function produced it; the first node reading it
+reports the bad value instead.
 """
 
 from __future__ import annotations
@@ -447,7 +453,10 @@ class NanGuardMode(Mode):
         return NanGuardMode(*self._given, optimizer=optimizer, linker=linker)
 
     def __reduce__(self):
-        return (NanGuardMode, (*self._given, self.provided_optimizer, self.provided_linker))
+        # A plain VMLinker with the same settings: the NanGuardLinker refers back to this
+        # mode, a cycle that pickle cannot rebuild through constructor arguments.
+        linker = VMLinker(**_vm_settings(self.provided_linker))
+        return (NanGuardMode, (*self._given, self.provided_optimizer, linker))
 
     def __str__(self) -> str:
         return (f"NanGuardMode(nan_is_error={self.nan_is_error}, "

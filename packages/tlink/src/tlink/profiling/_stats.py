@@ -78,6 +78,13 @@ class ProfileStats:
     def nb_nodes(self, value: int) -> None:
         self._nb_nodes = None if value is None else int(value)
 
+    def __getstate__(self) -> dict:
+        # The optimizer's own profile holds live rewrite objects (closures, registries):
+        # a pickled function keeps its timings but not that.
+        state = dict(self.__dict__)
+        state.pop("optimizer_profile", None)
+        return state
+
     # -- collecting -------------------------------------------------------------------------
     def add_program(self, fgraph: Any, order: Sequence, thunks: Sequence, vm: Any) -> None:
         """Register a linked program (called by the maker); hook the memory recorder.
