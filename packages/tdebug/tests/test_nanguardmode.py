@@ -250,3 +250,13 @@ def test_pickled_function_keeps_checking_and_profiles_work():
         h = function([x], T.exp(x) + 1.0, mode=NanGuardMode(), profile=True)
     h(np.ones(5))
     assert sorted(h.profile.variable_nbytes.values())[-1] == 40
+
+
+def test_the_named_mode_follows_the_flags_when_compiling():
+    x = T.dvector("x")
+    with config.change_flags(optimizer="None", NanGuardMode__nan_is_error=False):
+        f = function([x], T.log(x) * 1.0, mode="NanGuardMode")
+    assert len(f.maker.fgraph.toposort()) == 3  # no rewrite: log, the dimshuffle and mul
+    assert np.isnan(f(-np.ones(2))).all()  # NaN allowed by the flag at compile time
+    with pytest.raises(NanGuardError, match="Inf"):
+        f(np.zeros(2))

@@ -45,7 +45,7 @@ from tgraph.graph.basic import Apply, Constant, Variable
 from tgraph.tensor.alloc import AllocEmpty
 from tlink.compile.ops import DeepCopyOp
 from tlink.linker.vm import VMLinker
-from tlink.mode import Mode, predefined_modes, register_mode, resolve_linker
+from tlink.mode import Mode, OptimizerQuery, predefined_modes, register_mode, resolve_linker
 
 __all__ = ["BIG_THRESHOLD", "NanGuardError", "NanGuardLinker", "NanGuardMode",
            "NanGuardWarning", "summarize_value"]
@@ -470,5 +470,21 @@ def _flag(value: bool | None, name: str) -> bool:
     return bool(getattr(config, name)) if value is None else bool(value)
 
 
+class _ConfiguredNanGuardMode(NanGuardMode):
+    """The mode named 'NanGuardMode': flags and the ``optimizer`` flag read at each use.
+
+    Like the mode named 'Mode', it follows the configuration when a function is compiled,
+    not when tdebug was imported.
+    """
+
+    @property
+    def provided_optimizer(self) -> OptimizerQuery:
+        return OptimizerQuery(config.optimizer if "optimizer" in config else None)
+
+    @provided_optimizer.setter
+    def provided_optimizer(self, value: Any) -> None:
+        pass  # always the flag
+
+
 if "NanGuardMode" not in predefined_modes:
-    register_mode("NanGuardMode", NanGuardMode())
+    register_mode("NanGuardMode", _ConfiguredNanGuardMode())
