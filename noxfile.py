@@ -183,6 +183,25 @@ def bench(session: nox.Session) -> None:
         session.run("python", script, *session.posargs)
 
 
+# The linkers of the seed's table, plus the VMs driving Python thunks.
+LINKERS = ("py", "c|py", "c|py_nogc", "c", "vm", "vm_nogc", "cvm", "cvm_nogc")
+
+
+@nox.session(name="tests-linkers", python=DEFAULT_PYTHON, default=False)
+@nox.parametrize("linker", [nox.param(name, id=name.replace("|", "-")) for name in LINKERS])
+def tests_linkers(session: nox.Session, linker: str) -> None:
+    """Run tgraph's op suite with every graph compiled by one linker (not a default).
+
+    Each test's evaluation then goes through ``theano.function`` with that linker and no
+    rewrites, so every NumPy/perform comparison of the suite checks the linker's own
+    implementations (C code, VMs, storage reuse). Under ``c`` a graph with an Op that has
+    no C code is skipped with the error naming it. posargs go to pytest.
+    """
+    session.install(*_paths(_with_siblings("tlink")), *TEST_TOOLS)
+    session.run("python", "-m", "pytest", "packages/tgraph/tests", *session.posargs,
+                env={"TGRAPH_TEST_LINKER": linker})
+
+
 @nox.session(name="tests-debugmode", python=DEFAULT_PYTHON, default=False)
 def tests_debugmode(session: nox.Session) -> None:
     """Run tgraph's op suite with every graph compiled in DebugMode (slow; not a default).
