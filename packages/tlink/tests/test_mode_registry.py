@@ -48,6 +48,7 @@ OPTIMIZERS = [None, "None", "o1", "o2", "o3", "o4", "fast_compile", "fast_run", 
 # With topt installed the levels resolve; tlink tested alone falls back with one warning.
 TOPT_INSTALLED = importlib.util.find_spec("topt") is not None
 MODES = ["FAST_COMPILE", "FAST_RUN", "Mode", "DebugMode", "DEBUG_MODE", "NanGuardMode"]
+PROVIDED_BY_TDEBUG = ("DebugMode", "DEBUG_MODE", "NanGuardMode")
 
 
 class Double(Op):
@@ -72,6 +73,8 @@ double = Double()
 def clean_registries():
     """Each test starts with no name warned about and leaves the registries as it found them."""
     saved = (dict(predefined_linkers), dict(predefined_optimizers), dict(predefined_modes))
+    for name in PROVIDED_BY_TDEBUG:  # registered when tdebug is imported in this process
+        predefined_modes.pop(name, None)  # (the whole suite in one run): test tlink alone
     reset_fallback_warnings()
     yield
     for table, before in zip((predefined_linkers, predefined_optimizers, predefined_modes),
