@@ -21,19 +21,12 @@ add_destroy_handler); such a test asserts the effect itself.
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
 from tgraph.graph.fg import FunctionGraph
 from topt.engine.base import GlobalOptimizer
 from topt.engine.local import LocalOptGroup
 from topt.engine.profile import rewrite_name
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:  # helper modules of this folder (names unique in the repository)
-    sys.path.insert(0, _HERE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
