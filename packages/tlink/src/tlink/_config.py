@@ -216,8 +216,14 @@ def declare(config: Config) -> None:
     )
     config.add(
         "blas.ldflags",
-        "Linker options naming a BLAS library for C code. Empty (the default) takes BLAS "
-        "from SciPy (scipy.linalg.cython_blas), so no system BLAS is needed.",
+        "Linker options naming a Fortran BLAS library for the BLAS ops' C code, as in "
+        "Theano 1.0 (e.g. '-lopenblas' or '-L/opt/blas/lib -lblas'; each -L directory is "
+        "also the module's run-time path). Empty (the default) takes BLAS from SciPy "
+        "(scipy.linalg.cython_blas), so no system BLAS is needed. The flags enter the "
+        "cache key of modules that call BLAS. A value that does not link sgemm_, dgemm_, "
+        "sgemv_, dgemv_, sger_ and dger_ is an error (BlasLdflagsError, naming this flag "
+        "and quoting the linker), not a silent or warned fallback: set it empty to use "
+        "SciPy's BLAS.",
         StrParam(""),
         in_c_key=False,
     )

@@ -1,10 +1,13 @@
-"""C code of the BLAS ops (text only: tlink compiles it), calling SciPy's BLAS.
+"""C code of the BLAS ops (text only: tlink compiles it), calling SciPy's BLAS or another.
 
 No system BLAS and no linker flag is needed: SciPy ships a BLAS and exports its routines
 as C function pointers in ``scipy.linalg.cython_blas.__pyx_capi__`` (PyCapsules). The
-module's init code fetches the pointers once; the ops call them. Fortran BLAS is
-column-major, so a C-ordered operand is passed as its transpose (``C^T = B^T A^T``) rather
-than copied; only an operand with no unit stride (or negative strides) is copied first.
+module's init code fetches the pointers once; the ops call them. When the module is compiled
+with ``-D`` :data:`BLAS_LDFLAGS_MACRO` (tlink does so when ``blas.ldflags`` is set), the
+pointers are the Fortran symbols ``sgemm_``... of the library those flags link instead.
+Fortran BLAS is column-major, so a C-ordered operand is passed as its transpose
+(``C^T = B^T A^T``) rather than copied; only an operand with no unit stride (or negative
+strides) is copied first.
 
 float32 and float64 only; other dtypes raise MethodNotDefined and run ``perform``.
 """
@@ -13,9 +16,13 @@ from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
 
-__all__ = ["BLAS_C_VERSION", "BLAS_INIT", "BLAS_SUPPORT", "blas_c_code"]
+__all__ = ["BLAS_C_VERSION", "BLAS_INIT", "BLAS_LDFLAGS_MACRO", "BLAS_SUPPORT", "blas_c_code"]
 
-BLAS_C_VERSION = (2,)
+BLAS_C_VERSION = (3,)
+
+#: Defined (``-D``) by the linker to call a linked library's ``sgemm_``... instead of SciPy's
+#: capsules. Its name appearing in a module's source is how tlink knows the module calls BLAS.
+BLAS_LDFLAGS_MACRO = "TGRAPH_BLAS_LDFLAGS"
 
 _ROUTINES = {
     "gemm": "(char *, char *, int *, int *, int *, {t} *, {t} *, int *, {t} *, int *, {t} *, "
@@ -32,6 +39,17 @@ def _pointer_decls() -> str:
             lines.append(f"typedef void (*tgraph_{prefix}{routine}_t){sig.format(t=ctype)};")
             lines.append(f"static tgraph_{prefix}{routine}_t tgraph_{prefix}{routine} = NULL;")
     return "\n".join(lines)
+
+
+def _direct_load() -> str:
+    """``tgraph_blas_load`` taking the linked library's Fortran symbols (no Python call)."""
+    decls, sets = [], []
+    for prefix, ctype in (("s", "float"), ("d", "double")):
+        for routine, sig in _ROUTINES.items():
+            decls.append(f"extern void {prefix}{routine}_{sig.format(t=ctype)};")
+            sets.append(f"    tgraph_{prefix}{routine} = {prefix}{routine}_;")
+    return "\n".join([*decls, "static int tgraph_blas_load(void) {", *sets, "    return 0;",
+                      "}"])
 
 
 def _kernels(prefix: str, ctype: str) -> str:
@@ -168,8 +186,12 @@ static int tgraph_{p}ger_nd(PyArrayObject *A, {ctype} alpha, PyArrayObject *x,
 BLAS_SUPPORT = r"""
 #ifndef TGRAPH_BLAS_SUPPORT
 #define TGRAPH_BLAS_SUPPORT
-""" + _pointer_decls() + r"""
-
+""" + _pointer_decls() + f"""
+#ifdef {BLAS_LDFLAGS_MACRO}
+/* linked with config.blas.ldflags: that library's Fortran BLAS */
+{_direct_load()}
+#else
+""" + r"""
 static int tgraph_blas_load(void) {
     static const char *names[] = {"sgemm", "sgemv", "sger", "dgemm", "dgemv", "dger"};
     void **slots[] = {(void **)&tgraph_sgemm, (void **)&tgraph_sgemv, (void **)&tgraph_sger,
@@ -198,6 +220,7 @@ static int tgraph_blas_load(void) {
     Py_DECREF(capi);
     return 0;
 }
+#endif
 
 /* Layout of a 2-d array for BLAS: row-major (*rowmajor = 1) or column-major with leading
    dimension *ld (in elements); -1 when neither (no unit stride, or negative strides). */

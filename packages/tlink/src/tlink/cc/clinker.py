@@ -31,6 +31,7 @@ from tlink.cc import (
     has_libmvec,
     warn_no_compiler_once,
 )
+from tlink.cc.blas_flags import blas_build_args
 from tlink.cc.codegen import NodeC, function_table, module_settings, module_source, node_c
 from tlink.errors import TlinkError
 from tlink.linker.base import (
@@ -138,10 +139,12 @@ def make_c_thunks(order: Sequence[Apply], storage_map: dict, compute_map: dict) 
     settings = module_settings(chosen)
     source = module_source(chosen, vector_math_declarations())
     try:
+        blas_compile, blas_link = blas_build_args(source)
         module = compile_module(
             source, include_dirs=settings.header_dirs, library_dirs=settings.lib_dirs,
-            libraries=settings.libraries, compile_args=settings.final_compile_args(),
-            name_hint=_hint(order))
+            libraries=settings.libraries,
+            compile_args=[*settings.final_compile_args(), *blas_compile],
+            link_args=blas_link, name_hint=_hint(order))
     except CompilerUnavailable:
         warn_no_compiler_once()
         return thunks
