@@ -35,6 +35,7 @@ from tgraph.scalar.compare import neq as s_neq
 from tgraph.scalar.compare import or_ as s_or
 from tgraph.scalar.op import second as s_second
 from tgraph.scalar.type import continuous_dtypes, discrete_dtypes, upcast
+from tgraph.tensor.argmax_c import ARGMAX_C_VERSION, ARGMAX_SUPPORT, argmax_c_code
 from tgraph.tensor.basic import as_tensor_variable, constant
 from tgraph.tensor.elemwise import DimShuffle, Elemwise
 from tgraph.tensor.reduction_c import (
@@ -526,11 +527,26 @@ def _resolved_axes(axis, ndim: int) -> tuple[int, ...]:
     return tuple(range(ndim)) if axis is None else tuple(axis)
 
 
-class MaxAndArgmax(Op):
+class _ArgmaxC:
+    """The C side shared by MaxAndArgmax and Argmax (see argmax_c)."""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return argmax_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return ARGMAX_SUPPORT
+
+    def c_code_cache_version(self):
+        return ARGMAX_C_VERSION
+
+
+class MaxAndArgmax(_ArgmaxC, Op):
     """The maximum and its (flattened) position over ``axis`` (Theano 1.0's op).
 
     Outputs: ``max`` (the input dtype) and ``argmax`` (int64), named so. The gradient of the
-    maximum goes to every position equal to it; the argmax has a zero gradient.
+    maximum goes to every position equal to it; the argmax has a zero gradient. The axes
+    are a prop, not run-time params (Theano 1.0 passed them as params): the C code is
+    generated for them.
     """
 
     __props__ = ("axis",)
@@ -542,9 +558,6 @@ class MaxAndArgmax(Op):
 
     def __str__(self):
         return f"MaxAndArgmax{{axis={self.axis!r}}}"
-
-    def get_params(self, node):
-        return self.axis
 
     def make_node(self, x: typing.Any) -> Apply:
         x = as_tensor_variable(x)
@@ -595,7 +608,7 @@ class MaxAndArgmax(Op):
         return [_tie_average(self, x, out, eval_points[0], axes), None]
 
 
-class Argmax(Op):
+class Argmax(_ArgmaxC, Op):
     """The (flattened) position of the maximum over ``axis`` (None: all axes); int64."""
 
     __props__ = ("axis",)
