@@ -267,14 +267,19 @@ def declare(config: Config) -> None:
     _declare_profiling(config)
     config.add(
         "openmp",
-        "Let Ops that support it run in parallel with OpenMP (threads from OMP_NUM_THREADS).",
+        "Let Ops that support it (OpenMPOp, e.g. Elemwise) run in parallel with OpenMP "
+        "(threads from OMP_NUM_THREADS). An Op's own openmp attribute, when not None, "
+        "overrides it. Only modules holding such a node are compiled with -fopenmp and "
+        "linked with -lgomp; a compiler that cannot build OpenMP code warns once and "
+        "loops stay serial.",
         BoolParam(False),
         in_c_key=False,
     )
     config.add(
         "openmp_elemwise_minsize",
-        "With openmp, the smallest number of elements for which an elementwise loop runs "
-        "in parallel.",
+        "With openmp, the smallest number of elements for which a contiguous elementwise "
+        "loop runs in parallel (smaller ones run in the calling thread; results are the "
+        "same bitwise either way).",
         IntParam(200000),
         in_c_key=False,
     )

@@ -10,6 +10,13 @@ Elemwise loops come in two shapes, chosen at run time:
 * the **strided path**: nested loops over the output's dimensions with byte strides, an
   input's stride being 0 along a dimension where it is broadcast.
 
+With OpenMP (the linker sets ``sub["openmp"]``, from flag ``openmp`` or the Op's own
+``openmp``), the contiguous loop is split in blocks of :data:`OPENMP_BLOCK` elements, run
+by ``#pragma omp parallel for ... if(n >= openmp_elemwise_minsize)`` with ``#pragma omp
+simd`` inside each block. Below the threshold the same loop runs in the calling thread. As
+every element is computed by the same code whichever thread runs its block (vector body
+and scalar remainder fall at the same indices), results are bitwise those of a serial run.
+
 Shapes are checked with Theano's rule (as ``Elemwise.perform``): sizes must agree, except
 that a size-1 dimension is repeated; a size-1 dimension that is not declared broadcastable
 is an error unless the output is empty there. The message names every input's shape.
@@ -27,12 +34,17 @@ from tgraph.scalar.type import get_scalar_type
 __all__ = [
     "ELEMWISE_C_VERSION",
     "ELEMWISE_SUPPORT",
+    "OPENMP_BLOCK",
     "dimshuffle_c_code",
     "elemwise_c_code",
     "scalar_node_for",
 ]
 
-ELEMWISE_C_VERSION = (1,)
+ELEMWISE_C_VERSION = (2,)
+
+#: Elements per OpenMP work item: a multiple of every vector width, large enough that
+#: scheduling costs nothing next to the work (Theano 1.0 scheduled single elements).
+OPENMP_BLOCK = 8192
 
 ELEMWISE_SUPPORT = r"""
 #ifndef TGRAPH_ELEMWISE_SUPPORT
@@ -139,7 +151,9 @@ def elemwise_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
     contiguous += [f"(PyArray_IS_C_CONTIGUOUS({x}) && PyArray_SIZE({x}) == {name}_n)"
                    for x, sc in zip(inputs, scalar_in) if not sc]
     lines.append(f"if ({' && '.join(contiguous)}) {{")
-    lines.append(_flat_loop(name, inputs, outputs, scalar_in, element, simd=True))
+    minsize = sub.get("openmp_elemwise_minsize") if sub.get("openmp") else None
+    lines.append(_flat_loop(name, inputs, outputs, scalar_in, element, simd=True,
+                            parallel_minsize=minsize))
     lines.append("} else {")
     lines.append(_strided_loops(name, ndim, inputs, outputs, element))
     lines.append("}")
@@ -154,7 +168,8 @@ def _element_code(name, inputs, outputs, s_in, s_out, scalar_code) -> dict:
             "out_types": [f"dtype_{z}" for z in outputs]}
 
 
-def _flat_loop(name, inputs, outputs, scalar_in, el, simd: bool) -> str:
+def _flat_loop(name, inputs, outputs, scalar_in, el, simd: bool,
+               parallel_minsize: int | None = None) -> str:
     lines = ["{"]
     for k, (x, sc, t) in enumerate(zip(inputs, scalar_in, el["in_types"])):
         lines.append(f"  const {t} *{name}_p{k} = (const {t} *)PyArray_DATA({x});")
@@ -162,9 +177,20 @@ def _flat_loop(name, inputs, outputs, scalar_in, el, simd: bool) -> str:
             lines.append(f"  const {t} {name}_c{k} = {name}_p{k}[0];")
     for k, (z, t) in enumerate(zip(outputs, el["out_types"])):
         lines.append(f"  {t} *{name}_q{k} = ({t} *)PyArray_DATA({z});")
+    lo, hi, close = "0", f"{name}_n", "  }"
+    if parallel_minsize is not None:
+        b = OPENMP_BLOCK
+        lines.append(f"  const npy_intp {name}_nblk = ({name}_n + {b} - 1) / {b};")
+        lines.append(f"  #pragma omp parallel for schedule(static)"
+                     f" if({name}_n >= {int(parallel_minsize)})")
+        lines.append(f"  for (npy_intp {name}_blk = 0; {name}_blk < {name}_nblk; ++{name}_blk) {{")
+        lines.append(f"  const npy_intp {name}_lo = {name}_blk * {b};")
+        lines.append(f"  const npy_intp {name}_hi = {name}_n - {name}_lo < {b} ?"
+                     f" {name}_n : {name}_lo + {b};")
+        lo, hi, close = f"{name}_lo", f"{name}_hi", "  }\n  }"
     if simd:
         lines.append("  #pragma omp simd")
-    lines.append(f"  for (npy_intp i = 0; i < {name}_n; ++i) {{")
+    lines.append(f"  for (npy_intp i = {lo}; i < {hi}; ++i) {{")
     for k, (sc, t, a) in enumerate(zip(scalar_in, el["in_types"], el["s_in"])):
         src = f"{name}_c{k}" if sc else f"{name}_p{k}[i]"
         lines.append(f"    {t} {a} = {src};")
@@ -172,7 +198,7 @@ def _flat_loop(name, inputs, outputs, scalar_in, el, simd: bool) -> str:
     lines.append("    {\n" + el["scalar"] + "\n    }")
     for k, r in enumerate(el["s_out"]):
         lines.append(f"    {name}_q{k}[i] = {r};")
-    lines.append("  }")
+    lines.append(close)
     lines.append("}")
     return "\n".join(lines)
 

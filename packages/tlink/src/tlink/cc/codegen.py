@@ -8,20 +8,40 @@ share one function: a graph of thousands of nodes compiles as many functions as 
 distinct nodes. All the C nodes of a function go into one module (one compilation, one
 shared library) whose text depends only on the graph's structure, never on object ids, so
 the same graph gives the same cache key in every process.
+
+OpenMP (flag ``openmp``, overridden by an :class:`~tgraph.graph.op.OpenMPOp`'s own
+``openmp`` attribute, as in Theano 1.0): for such a node the Op's ``sub`` carries
+``openmp=True`` and ``openmp_elemwise_minsize``, and only then is its module compiled with
+``-fopenmp`` and linked with ``-lgomp`` (so the flags, like the parallel C text, enter the
+cache key only when used).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tgraph import config
 from tgraph.graph.basic import Apply
+from tgraph.graph.op import OpenMPOp
 from tgraph.graph.utils import MethodNotDefined
+from tlink.cc.compiler import has_openmp
 from tlink.cc.prelude import PRELUDE, PRELUDE_VERSION, module_exec
 from tlink.cc.types import c_type_for
+from tlink.errors import FallbackWarning
 
-__all__ = ["BuildSettings", "NodeC", "function_table", "module_source", "node_c"]
+__all__ = [
+    "BuildSettings",
+    "NodeC",
+    "OpenMPUnavailableWarning",
+    "function_table",
+    "module_source",
+    "node_c",
+    "openmp_enabled",
+]
 
 _FAIL_EXTRACT = "{ __failure = 1; goto __fail_vars; }"
 # Stands for the node's C name while its text is generated; replaced by the text's digest.
@@ -65,6 +85,34 @@ class NodeC:
     n_cells: int
 
 
+class OpenMPUnavailableWarning(FallbackWarning):
+    """``openmp`` is on but the compiler cannot build OpenMP code: loops stay serial."""
+
+
+_openmp_warned = threading.Event()
+
+
+def openmp_enabled(op) -> bool:
+    """Whether ``op``'s C code is generated and built for OpenMP.
+
+    Only OpenMPOps; their ``openmp`` attribute wins over flag ``openmp`` unless it is None.
+    When the compiler cannot build OpenMP code, warns once and says False.
+    """
+    if not isinstance(op, OpenMPOp):
+        return False
+    wanted = op.openmp if getattr(op, "openmp", None) is not None else config.openmp
+    if not wanted:
+        return False
+    if has_openmp():
+        return True
+    if not _openmp_warned.is_set():
+        _openmp_warned.set()
+        warnings.warn(f"openmp is on but {config.cxx!r} cannot build OpenMP code (-fopenmp "
+                      "-lgomp failed); element-wise loops run serially", OpenMPUnavailableWarning,
+                      stacklevel=2)
+    return False
+
+
 def _settings_of(obj) -> BuildSettings:
     def get(method: str) -> list[str]:
         fn = getattr(obj, method, None)
@@ -98,7 +146,10 @@ def node_c(node: Apply) -> NodeC:
         adapter = c_type_for(var.type)
         fail = _FAIL_EXTRACT
         codes.append(adapter.code(var.type, cname, f"cells[{j}]", fail, what))
-    sub = {"fail": _FAIL_OP, "name": name, "id": 0}
+    openmp = openmp_enabled(op)
+    sub = {"fail": _FAIL_OP, "name": name, "id": 0, "openmp": openmp}
+    if openmp:
+        sub["openmp_elemwise_minsize"] = int(config.openmp_elemwise_minsize)
     in_names, out_names = cvars[:n_in], cvars[n_in:]
     body = op.c_code(node, name, in_names, out_names, sub)
     cleanup = op.c_code_cleanup(node, name, in_names, out_names, sub)
@@ -133,6 +184,8 @@ __fail_vars: ;
     settings = _settings_of(op)
     for var in variables:
         settings.merge(_settings_of(var.type))
+    if openmp:
+        settings.merge(BuildSettings(compile_args=["-fopenmp"], libraries=["gomp"]))
     support = [op.c_support_code()]
     support.extend(getattr(var.type, "c_support_code", lambda: "")() for var in variables)
     init = list(op.c_init_code())

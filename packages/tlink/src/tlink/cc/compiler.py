@@ -41,6 +41,7 @@ __all__ = [
     "compiler_available",
     "compiler_info",
     "has_libmvec",
+    "has_openmp",
     "native_isa",
     "reset_compiler_probe",
     "warn_no_compiler_once",
@@ -107,6 +108,7 @@ class CompilerInfo:
     native_isa: str  #: e.g. ``znver1:avx,avx2,fma,sse,sse2,...``
     has_libmvec: bool  #: linking ``-lmvec`` works (glibc's vector math library)
     link_flags: tuple[str, ...] = field(default=())  #: e.g. ``-Wl,--as-needed``
+    has_openmp: bool = False  #: ``-fopenmp`` compiles and ``-lgomp`` links (flag ``openmp``)
 
 
 _lock = threading.Lock()
@@ -176,6 +178,10 @@ def _probe(cxx: str, cxxflags: str, remove_opt: bool) -> CompilerInfo:
             # Only whether '-lmvec' links matters here; the vector variants of expf are
             # referenced later, by code compiled with '#pragma omp declare simd'.
             f.write("#include <math.h>\nfloat tlink_probe(float x) { return expf(x); }\n")
+        with open(os.path.join(tmp, "o.c"), "w") as f:
+            f.write("#include <omp.h>\nint tlink_probe(int n, float *a) {\n"
+                    "#pragma omp parallel for if(n > 1)\n"
+                    "for (int i = 0; i < n; ++i) a[i] += 1;\nreturn omp_get_max_threads();\n}\n")
         try:
             version = _start([path, "--version"], tmp)
         except OSError as exc:
@@ -190,13 +196,15 @@ def _probe(cxx: str, cxxflags: str, remove_opt: bool) -> CompilerInfo:
         mvec = _start(
             [path, "-x", "c", "-fPIC", "-shared", "m.c", "-o", "m.so", "-lmvec", "-lm"], tmp
         )
+        omp = _start([path, "-x", "c", "-fopenmp", "-fPIC", "-shared", "o.c", "-o", "o.so",
+                      "-lgomp"], tmp)
         march_q = _start([path, "-march=native", "-Q", "--help=target"], tmp)
         macros = _start([path, "-x", "c", "-march=native", "-dM", "-E", "-"], tmp)
         plain_macros = _start([path, "-x", "c", "-dM", "-E", "-"], tmp)
 
         rc, out, err = _finish(version)
         if rc != 0:
-            for proc in (*accepts.values(), mvec, march_q, macros, plain_macros):
+            for proc in (*accepts.values(), mvec, omp, march_q, macros, plain_macros):
                 _finish(proc)
             raise CompilerUnavailable(
                 f"config.cxx={cxx!r} ({path}) fails on '--version' (exit {rc}): "
@@ -207,6 +215,7 @@ def _probe(cxx: str, cxxflags: str, remove_opt: bool) -> CompilerInfo:
         version_line = lines[0] if lines else "unknown"
         accepted = tuple(flag for flag, proc in accepts.items() if _finish(proc)[0] == 0)
         libmvec = _finish(mvec)[0] == 0
+        openmp = _finish(omp)[0] == 0
         rc_q, out_q, _ = _finish(march_q)
         rc_m, out_m, _ = _finish(macros)
         rc_p, out_p, _ = _finish(plain_macros)
@@ -228,6 +237,7 @@ def _probe(cxx: str, cxxflags: str, remove_opt: bool) -> CompilerInfo:
         native_isa=isa,
         has_libmvec=libmvec,
         link_flags=_link_flags(),
+        has_openmp=openmp,
     )
 
 
@@ -273,6 +283,14 @@ def has_libmvec() -> bool:
     """
     try:
         return compiler_info().has_libmvec
+    except CompilerUnavailable:
+        return False
+
+
+def has_openmp() -> bool:
+    """Whether modules may be built with ``-fopenmp -lgomp`` (False without a compiler)."""
+    try:
+        return compiler_info().has_openmp
     except CompilerUnavailable:
         return False
 
