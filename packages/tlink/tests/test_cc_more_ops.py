@@ -42,13 +42,17 @@ def layouts(a: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def assert_same(got, want, dtype: str) -> None:
+def assert_same(got, want, dtype: str, rounding: bool = False) -> None:
+    """Equal results; within a few ulp for float32 sums, or any float sum with ``rounding``
+    (BLAS adds in another order than NumPy's einsum)."""
     got = got if isinstance(got, list) else [got]
     want = want if isinstance(want, list) else [want]
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape
         if dtype == "float32":
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+        elif rounding and dtype == "float64":
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
         else:
             np.testing.assert_array_equal(g, w)
 
@@ -130,3 +134,61 @@ def test_max_and_argmax_through_theano_function():
     got = f(a)
     np.testing.assert_array_equal(got[0], a.max(axis=1))
     np.testing.assert_array_equal(got[1], a.argmax(axis=1))
+
+
+# -- BatchedDot -------------------------------------------------------------------------------
+
+BATCH_SHAPES = {
+    "mat.mat": ((4, 3, 5), (4, 5, 2)),
+    "vec.mat": ((4, 5), (4, 5, 2)),
+    "mat.vec": ((4, 3, 5), (4, 5)),
+    "vec.vec": ((4, 5), (4, 5)),
+    "row.col": ((4, 1, 5), (4, 5, 1)),
+    "no batch": ((0, 3, 5), (0, 5, 2)),
+    "empty inner": ((4, 3, 0), (4, 0, 2)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int8"])
+@pytest.mark.parametrize("shapes", list(BATCH_SHAPES.values()), ids=list(BATCH_SHAPES))
+def test_batched_dot_c_matches_perform(dtype, shapes):
+    from tgraph.tensor.dot import BatchedDot
+
+    xs, ys = shapes
+    x = T.TensorType(dtype, (False,) * len(xs))("x")
+    y = T.TensorType(dtype, (False,) * len(ys))("y")
+    out = T.batched_dot(x, y)
+    assert isinstance(out.owner.op, BatchedDot)
+    fc, fp = compile_both([x, y], out)
+    rng = np.random.default_rng(4)
+    a, b = values(rng, xs, dtype) * 3, values(rng, ys, dtype) * 3
+    if dtype == "int8":
+        a, b = a.astype(dtype) * 20, b.astype(dtype) * 20  # sums wrap around
+    la, lb = layouts(a.astype(dtype)), layouts(b.astype(dtype))
+    for name in la:
+        assert_same(fc(la[name], lb[name]), fp(la[name], lb[name]), dtype, rounding=True)
+    # transposed items (column-major per item), reversed rows, a broadcast batch stride
+    if len(xs) == 3:
+        a = a.astype(dtype)
+        for v in (a.transpose(0, 2, 1).copy().transpose(0, 2, 1), a[:, ::-1, ::-1],
+                  np.broadcast_to(a[:1], a.shape)):
+            assert_same(fc(v, lb["c"]), fp(v, lb["c"]), dtype, rounding=True)
+
+
+def test_batched_dot_shape_error_as_perform():
+    x, y = T.tensor3("x"), T.tensor3("y")
+    fc, fp = compile_both([x, y], T.batched_dot(x, y))
+    assert_same_error(fc, fp, np.zeros((2, 3, 4)), np.zeros((3, 4, 2)))
+    assert_same_error(fc, fp, np.zeros((2, 3, 4)), np.zeros((2, 5, 2)))
+
+
+def test_batched_dot_through_theano_function():
+    import theano
+
+    x, y = T.ftensor3("x"), T.ftensor3("y")
+    f = theano.function([x, y], T.batched_dot(x, y), mode=theano.Mode(linker="c"))
+    assert "BatchedDot" in [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((8, 16, 32)).astype("float32")
+    b = rng.standard_normal((8, 32, 4)).astype("float32")
+    np.testing.assert_allclose(f(a, b), np.matmul(a, b), rtol=1e-5, atol=1e-5)

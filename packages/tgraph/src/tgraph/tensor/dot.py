@@ -18,6 +18,12 @@ from tgraph.graph.basic import Apply
 from tgraph.graph.op import Op
 from tgraph.scalar.type import upcast
 from tgraph.tensor.basic import as_tensor_variable
+from tgraph.tensor.batched_c import (
+    BATCHED_C_VERSION,
+    BATCHED_INIT,
+    BATCHED_SUPPORT,
+    batched_dot_c_code,
+)
 from tgraph.tensor.rebroadcast import patternbroadcast
 from tgraph.tensor.shape import (
     _as_int,
@@ -310,6 +316,19 @@ class BatchedDot(Op):
     def infer_shape(self, node, input_shapes):
         xshp, yshp = input_shapes
         return [tuple(xshp[:-1]) + tuple(yshp[2:])]
+
+    # -- C (text only; see batched_c): one BLAS gemm per batch item ------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return batched_dot_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return BATCHED_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [BATCHED_INIT]
+
+    def c_code_cache_version(self):
+        return BATCHED_C_VERSION
 
 
 _batched_dot = BatchedDot()
