@@ -32,7 +32,7 @@ def compile_both(inputs, outputs):
 
 def layouts(a: np.ndarray) -> dict[str, np.ndarray]:
     """``a`` (values to compare on) in C order, Fortran order, strided and reversed."""
-    out = {"c": np.ascontiguousarray(a), "fortran": np.asfortranarray(a)}
+    out = {"c": np.array(a, order="C"), "fortran": np.array(a, order="F")}
     if a.ndim:
         wide = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
         wide[..., ::2] = a
@@ -192,3 +192,118 @@ def test_batched_dot_through_theano_function():
     a = rng.standard_normal((8, 16, 32)).astype("float32")
     b = rng.standard_normal((8, 32, 4)).astype("float32")
     np.testing.assert_allclose(f(a, b), np.matmul(a, b), rtol=1e-5, atol=1e-5)
+
+
+# -- AdvancedSubtensor1 / AdvancedIncSubtensor1 -----------------------------------------------
+
+ROW_SHAPES = [(5,), (5, 3), (5, 3, 4), (0, 3)]
+
+
+def index_for(shape) -> np.ndarray:
+    """Negative, repeated and out-of-order indices (none when axis 0 is empty)."""
+    return np.array([0, -1, 2, 2, 4, -5] if shape[0] else [], dtype="int64")
+
+
+@pytest.mark.parametrize("dtype", [*DTYPES, "bool"])
+@pytest.mark.parametrize("shape", ROW_SHAPES, ids=str)
+def test_advanced_subtensor1_c_matches_perform(dtype, shape):
+    from tgraph.tensor.advanced_subtensor import advanced_subtensor1
+
+    x = T.TensorType(dtype, (False,) * len(shape))("x")
+    i = T.lvector("i")
+    fc, fp = compile_both([x, i], advanced_subtensor1(x, i))
+    idx = index_for(shape)
+    for v in layouts(values(np.random.default_rng(6), shape, dtype)).values():
+        assert_same(fc(v, idx), fp(v, idx), "int")
+        assert_same(fc(v, idx[::-2]), fp(v, idx[::-2]), "int")
+
+
+@pytest.mark.parametrize("idtype", ["int8", "int32", "uint64"])
+def test_advanced_subtensor1_index_dtypes_and_errors(idtype):
+    from tgraph.tensor.advanced_subtensor import advanced_subtensor1
+
+    x = T.dmatrix("x")
+    i = T.TensorType(idtype, (False,))("i")
+    fc, fp = compile_both([x, i], advanced_subtensor1(x, i))
+    a = np.arange(10.0).reshape(5, 2)
+    assert_same(fc(a, np.array([4, 0, 4], idtype)), fp(a, np.array([4, 0, 4], idtype)), "int")
+    assert_same_error(fc, fp, a, np.array([0, 5], idtype))
+    if idtype != "uint64":
+        assert_same_error(fc, fp, a, np.array([-6], idtype))
+    else:
+        assert_same_error(fc, fp, a, np.array([2**63 + 1], idtype))
+    assert_same_error(fc, fp, np.zeros((0, 2)), np.array([0], idtype))
+    with pytest.raises(IndexError, match=r"index 5 is out of bounds for axis 0 with size 5 "
+                                         r"\(input shape \(5, 2\)\)"):
+        fc(a, np.array([0, 5], idtype))
+
+
+@pytest.mark.parametrize("set_instead_of_inc", [False, True], ids=["inc", "set"])
+@pytest.mark.parametrize("dtype", [*DTYPES, "bool"])
+@pytest.mark.parametrize("shape", ROW_SHAPES, ids=str)
+def test_advanced_inc_subtensor1_c_matches_perform(shape, dtype, set_instead_of_inc):
+    from tgraph.tensor.advanced_subtensor import AdvancedIncSubtensor1
+
+    rng = np.random.default_rng(7)
+    x = T.TensorType(dtype, (False,) * len(shape))("x")
+    i = T.lvector("i")
+    idx = index_for(shape)
+    # y: one row per index, one row broadcast, a size-1 leading dimension, a scalar
+    for yshape in [(len(idx), *shape[1:]), shape[1:], (1, *shape[1:]), ()]:
+        y = T.TensorType(dtype, (False,) * len(yshape))("y")
+        op = AdvancedIncSubtensor1(set_instead_of_inc=set_instead_of_inc)
+        fc, fp = compile_both([x, y, i], op(x, y, i))
+        xv = values(rng, shape, dtype)
+        yl = layouts(values(rng, yshape, dtype))
+        for name, v in layouts(xv).items():
+            yv = yl.get(name, yl["c"])
+            assert_same(fc(v, yv, idx), fp(v, yv, idx), dtype)
+
+
+@pytest.mark.parametrize("set_instead_of_inc", [False, True], ids=["inc", "set"])
+def test_advanced_inc_subtensor1_errors_as_perform(set_instead_of_inc):
+    from tgraph.tensor.advanced_subtensor import AdvancedIncSubtensor1
+
+    x, y, i = T.dmatrix("x"), T.dvector("y"), T.lvector("i")
+    op = AdvancedIncSubtensor1(set_instead_of_inc=set_instead_of_inc)
+    fc, fp = compile_both([x, y, i], op(x, y, i))
+    x0 = np.zeros((4, 3))
+    assert_same_error(fc, fp, x0, np.ones(5), np.array([0, 1]))        # y does not broadcast
+    assert_same_error(fc, fp, x0, np.ones(3), np.array([0, 7]))        # index out of range
+    assert_same_error(fc, fp, x0, np.ones(3), np.array([-5]))
+    assert_same_error(fc, fp, x0, np.ones(5), np.array([0, 7]))        # both: NumPy's order
+    with pytest.raises(IndexError, match=r"index 7 is out of bounds.*x shape \(4, 3\), "
+                                         r"y shape \(3,\), 2 indices"):
+        fc(x0, np.ones(3), np.array([0, 7]))
+
+
+def test_advanced_inc_subtensor1_repeats_accumulate_in_order():
+    from tgraph.tensor.advanced_subtensor import AdvancedIncSubtensor1
+
+    x, y, i = T.fvector("x"), T.fvector("y"), T.lvector("i")
+    fc, fp = compile_both([x, y, i], AdvancedIncSubtensor1()(x, y, i))
+    yv = np.array([1e8, 1.0, -1e8, 1.0], dtype="float32")  # order-sensitive in float32
+    idx = np.array([1, 1, 1, 1])
+    np.testing.assert_array_equal(fc(np.zeros(3, "float32"), yv, idx),
+                                  fp(np.zeros(3, "float32"), yv, idx))
+
+
+def test_advanced_indexing_through_theano_function():
+    import theano
+
+    x, i, y = T.fmatrix("x"), T.lvector("i"), T.fmatrix("y")
+    f = theano.function([x, i, y], [x[i], T.inc_subtensor(x[i], y), T.set_subtensor(x[i], y)],
+                        mode=theano.Mode(linker="c"))
+    names = {type(n.op).__name__ for n in f.maker.fgraph.toposort()}
+    assert {"AdvancedSubtensor1", "AdvancedIncSubtensor1"} <= names
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((6, 4)).astype("float32")
+    b = rng.standard_normal((3, 4)).astype("float32")
+    idx = np.array([5, 0, 5])
+    got = f(a, idx, b)
+    want_inc, want_set = a.copy(), a.copy()
+    np.add.at(want_inc, idx, b)
+    want_set[idx] = b
+    np.testing.assert_array_equal(got[0], a[idx])
+    np.testing.assert_allclose(got[1], want_inc, rtol=1e-6)
+    np.testing.assert_array_equal(got[2], want_set)

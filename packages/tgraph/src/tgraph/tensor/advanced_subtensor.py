@@ -30,6 +30,12 @@ from tgraph.graph.basic import Apply, Constant, Variable
 from tgraph.graph.op import Op
 from tgraph.graph.type import NoneTypeT
 from tgraph.tensor import math as tm
+from tgraph.tensor.advanced_c import (
+    ADVANCED_C_VERSION,
+    ADVANCED_SUPPORT,
+    adv_inc_subtensor1_c_code,
+    adv_subtensor1_c_code,
+)
 from tgraph.tensor.alloc import zeros_like
 from tgraph.tensor.basic import as_tensor_variable
 from tgraph.tensor.indexing import (
@@ -124,6 +130,16 @@ class AdvancedSubtensor1(Op):
         x, ilist = input_shapes
         return [(ilist[0], *x[1:])]
 
+    # -- C (text only; see advanced_c) ------------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return adv_subtensor1_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return ADVANCED_SUPPORT
+
+    def c_code_cache_version(self):
+        return ADVANCED_C_VERSION
+
 
 advanced_subtensor1 = AdvancedSubtensor1()
 
@@ -179,6 +195,16 @@ class AdvancedIncSubtensor1(Op):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+    # -- C (text only; see advanced_c) ------------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return adv_inc_subtensor1_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return ADVANCED_SUPPORT
+
+    def c_code_cache_version(self):
+        return ADVANCED_C_VERSION
 
     def R_op(self, inputs, eval_points):
         if None in eval_points[:2]:
