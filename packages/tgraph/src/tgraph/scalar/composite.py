@@ -160,6 +160,12 @@ class Composite(ScalarOp):
         return Composite(new_inputs, new_outputs).make_node(*inputs)
 
     @property
+    def n_scalar_nodes(self) -> int:
+        """Scalar nodes of the inner graph (inner Composites are inlined): the size fusion
+        bounds, since it decides the length of the generated C."""
+        return len(self._nodes)
+
+    @property
     def fgraph(self):
         """A FunctionGraph over a copy of the inner graph (for rewrites that read it)."""
         fg = self.__dict__.get("_fgraph")
