@@ -144,3 +144,19 @@ def test_library_ops_pass_every_check():
     np.testing.assert_allclose(res[1], a @ b)
     np.testing.assert_allclose(res[2], a.T * 2)
     np.testing.assert_allclose(res[3], a[1:, ::-1].reshape(-1))
+
+
+def test_declared_in_place_op_overwrites_its_mutable_input_as_in_other_modes():
+    from tgraph import scalar as scal
+    from tgraph.tensor.elemwise import Elemwise
+    from tlink import In
+
+    op = Elemwise(scal.add, {0: 0})
+    x, y = T.dvector("x"), T.dvector("y")
+    f = function([In(x, mutable=True, borrow=True), y], [op(x, y), x * 1 + 0, T.exp(y)],
+                 mode=DebugMode(optimizer=None, stability_patience=1), accept_inplace=True)
+    xv, yv = np.ones(3), np.full(3, 2.0)
+    out = f(xv, yv)
+    np.testing.assert_array_equal(xv, 3.0)  # written in place, as any mode does
+    np.testing.assert_array_equal(out[0], 3.0)
+    np.testing.assert_array_equal(out[1], 1.0)  # read before the in-place node ran

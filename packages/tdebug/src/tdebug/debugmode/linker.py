@@ -47,6 +47,7 @@ from tdebug.debugmode.errors import (
 )
 from tgraph.graph.basic import Apply, Constant
 from tgraph.printing import debugprint
+from tlink.compile.maker import alias_root, view_tree_set
 from tlink.linker.base import (
     LocalLinker,
     containers_for,
@@ -77,7 +78,8 @@ class DebugSettings:
 class _NodeRun:
     """One node's thunks and private storage cells: py (always) and C (when it has C)."""
 
-    __slots__ = ("allowed", "c", "c_map", "destroyed", "node", "previous", "py", "py_map")
+    __slots__ = ("allowed", "c", "c_map", "destroyed", "node", "previous", "protect", "py",
+                 "py_map", "skip")
 
     def __init__(self, node: Apply, py: Any, c: Any, py_map: dict, c_map: dict):
         self.node, self.py, self.c, self.py_map, self.c_map = node, py, c, py_map, c_map
@@ -88,6 +90,11 @@ class _NodeRun:
         self.allowed = [set(dmap.get(k, ())) | set(vmap.get(k, ()))
                         for k in range(len(node.outputs))]
         self.previous: list | None = None
+        # Positions whose variable the node destroys (at any position): their change is due.
+        gone = {id(node.inputs[i]) for i in self.destroyed}
+        self.skip = {i for i, v in enumerate(node.inputs) if id(v) in gone}
+        # The variables whose memory the destroyed inputs share (filled by the VM).
+        self.protect: list = []
 
 
 def _run(thunk: Any, node: Apply, cells: dict, inputs: Sequence[Any],
@@ -117,25 +124,6 @@ def _fresh_inputs(node: Apply, values: Sequence[Any]) -> list:
             seen[key] = copy_value(value)
         out.append(seen[key])
     return out
-
-
-def _reference_inputs(node: Apply, values: Sequence[Any], destroyed: set) -> tuple[list, list]:
-    """``(given, pristine)`` for the reference run: the values themselves (copies where the
-    Op destroys them, for every position of such a variable) and copies to compare with."""
-    copied = {id(node.inputs[i]) for i in destroyed}
-    given, pristine = [], []
-    copies: dict[int, Any] = {}
-    for var, value in zip(node.inputs, values):
-        key = id(var)
-        if key in copied:
-            if key not in copies:
-                copies[key] = copy_value(value)
-            given.append(copies[key])
-            pristine.append(value)
-        else:
-            given.append(value)
-            pristine.append(copies.setdefault(key, copy_value(value)))
-    return given, pristine
 
 
 def _restore(values: Sequence[Any], pristine: Sequence[Any]) -> None:
@@ -204,8 +192,14 @@ class DebugVM:
             c_compute = {var: [True] for var in c_map}
             made = make_thunks(order, c_map, c_compute, "c")
             c_thunks = [t if getattr(t, "perform", None) == "c" else None for t in made]
-        return [_NodeRun(node, py, c, py_map, c_map)
+        runs = [_NodeRun(node, py, c, py_map, c_map)
                 for node, py, c in zip(order, py_thunks, c_thunks)]
+        for run in runs:
+            tree: set = set()
+            for i in run.destroyed:
+                view_tree_set(self.fgraph, alias_root(run.node.inputs[i]), tree)
+            run.protect = list(tree)
+        return runs
 
     def _replaced_graph(self) -> tuple[list, dict, list]:
         """The removed nodes needed to recompute the replaced variables, in a runnable order,
@@ -277,7 +271,7 @@ class DebugVM:
             inputs = [values[v] for v in node.inputs]
             t0 = time.perf_counter() if timed else 0.0
             try:
-                outs = self._check_node(run, inputs)
+                outs = self._check_node(run, inputs, values)
             except Exception:
                 self.position_of_error = k
                 raise
@@ -290,7 +284,7 @@ class DebugVM:
             if var.owner is not None:
                 cell[0] = values.get(var)
 
-    def _check_node(self, run: _NodeRun, inputs: list) -> list:
+    def _check_node(self, run: _NodeRun, inputs: list, values: dict) -> list:
         s = self.settings
         node = run.node
         impls = []
@@ -302,16 +296,26 @@ class DebugVM:
         ref_name = ""
         for name, thunk, cells in impls:
             if reference is None:
-                # The reference run reads the values themselves (so views alias them, as in
-                # any other mode), compared afterwards with copies; destroyed inputs are
-                # copies, so no value is ever overwritten for the later checks.
-                given, pristine = _reference_inputs(node, inputs, run.destroyed)
-                after, outs = _run(thunk, node, cells, given)
+                # The reference run reads the values themselves (views alias them and
+                # destroyed inputs are overwritten, as in any other mode), checked against
+                # copies; every value sharing memory with a destroyed input is first
+                # replaced, for the checks and nodes that read it later, by a copy.
+                if run.destroyed:
+                    for var in run.protect:
+                        if var in values:
+                            values[var] = copy_value(values[var])
+                    pristine = [values[v] for v in node.inputs]
+                    pristine = [copy_value(p) if p is v and i not in run.skip else p
+                                for i, (p, v) in enumerate(zip(pristine, inputs))]
+                else:
+                    pristine = _fresh_inputs(node, inputs)
+                after, outs = _run(thunk, node, cells, list(inputs))
                 try:
                     self._check_run(run, name, pristine, after, outs)
                 except BadDestroyMap:
                     _restore(inputs, pristine)
                     raise
+                inputs = pristine if run.destroyed else inputs
                 reference, ref_name = outs, name
                 continue
             given = _fresh_inputs(node, inputs)
@@ -360,7 +364,7 @@ class DebugVM:
         node = run.node
         short = "py" if impl == "perform" else "c"
         for i, (orig, now) in enumerate(zip(originals, after)):
-            if i not in run.destroyed and not unchanged(orig, now):
+            if i not in run.skip and not unchanged(orig, now):
                 raise BadDestroyMap(node, i, orig, now, short, originals)
         for k, (var, out) in enumerate(zip(node.outputs, outs)):
             check_value(var, out, self.settings.check_isfinite)
