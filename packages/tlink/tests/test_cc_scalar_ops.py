@@ -274,7 +274,15 @@ IDS = [c.label for c, _ in CASES]
 @pytest.mark.parametrize("k", range(len(CASES)), ids=IDS)
 def test_edge_values(k):
     case, _ = CASES[k]
-    _check(k, _grid(case.dtypes))
+    grid = _grid(case.dtypes)
+    floor = SLOW_BELOW.get(case.label.split("-")[0])
+    if floor is not None:  # the Python reference would take hours there (see SLOW_BELOW)
+        keep = np.ones(grid[0].shape, dtype=bool)
+        for a in grid:
+            if a.dtype.kind in "fi":
+                keep &= ~(a < floor)
+        grid = [a[keep] for a in grid]
+    _check(k, grid)
 
 
 def _elements(dtype: str, domain):
