@@ -307,3 +307,62 @@ def test_advanced_indexing_through_theano_function():
     np.testing.assert_array_equal(got[0], a[idx])
     np.testing.assert_allclose(got[1], want_inc, rtol=1e-6)
     np.testing.assert_array_equal(got[2], want_set)
+
+
+# -- Join -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_join_c_matches_perform(dtype, axis):
+    from tgraph.tensor.join import Join
+
+    xs = [T.TensorType(dtype, (False,) * 3)(f"x{k}") for k in range(3)]
+    fc, fp = compile_both(xs, Join()(axis, *xs))
+    rng = np.random.default_rng(9)
+    shapes = [[2, 3, 4], [2, 3, 4], [2, 3, 4]]
+    shapes[1][axis] = 0  # a zero-size input along the axis
+    shapes[2][axis] = 5
+    vals = [layouts(values(rng, tuple(s), dtype)) for s in shapes]
+    for name in vals[0]:
+        args = [v.get(name, v["c"]) for v in vals]
+        assert_same(fc(*args), fp(*args), dtype)
+
+
+def test_join_symbolic_axis_mixed_dtypes_and_errors():
+    from tgraph.tensor.join import Join
+
+    ax = T.lscalar("ax")
+    x, y = T.fmatrix("x"), T.imatrix("y")
+    fc, fp = compile_both([ax, x, y], Join()(ax, x, y))
+    a = np.arange(6, dtype="float32").reshape(2, 3) / 7
+    b = np.arange(6, dtype="int32").reshape(2, 3)
+    for axis in (0, 1, -2):
+        assert_same(fc(axis, a, b), fp(axis, a, b), "float64")
+    assert_same_error(fc, fp, 2, a, b)
+    assert_same_error(fc, fp, -3, a, b)
+    assert_same_error(fc, fp, 0, a, b[:, :2])
+    with pytest.raises(ValueError, match=r"input 1 has shape \(2, 2\) but input 0 has shape "
+                                         r"\(2, 3\); all dimensions except the join axis 0"):
+        fc(0, a, b[:, :2])
+
+
+def test_join_view_returns_the_input_when_others_are_empty():
+    from tgraph.tensor.join import Join
+
+    x, y = T.dvector("x"), T.dvector("y")
+    fc, fp = compile_both([x, y], Join(view=0)(0, x, y))
+    a = np.arange(3.0)
+    assert_same(fc(a, np.zeros(0)), fp(a, np.zeros(0)), "float64")
+    assert_same(fc(a, np.ones(2)), fp(a, np.ones(2)), "float64")
+
+
+def test_join_through_theano_function():
+    import theano
+
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    f = theano.function([x, y], T.concatenate([x, y], axis=1), mode=theano.Mode(linker="c"))
+    assert "Join" in [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+    a = np.ones((2, 3), "float32")
+    b = np.zeros((2, 1), "float32")
+    np.testing.assert_array_equal(f(a, b), np.concatenate([a, b], axis=1))

@@ -27,6 +27,7 @@ from tgraph.tensor.basic import (
     get_vector_length,
     register_list_stacker,
 )
+from tgraph.tensor.join_c import JOIN_C_VERSION, JOIN_SUPPORT, join_c_code
 from tgraph.tensor.rebroadcast import patternbroadcast
 from tgraph.tensor.shape import (
     DISCRETE_DTYPES,
@@ -160,6 +161,16 @@ class Join(Op):
         output_storage[0][0] = np.concatenate(
             tensors, axis=axis, dtype=node.outputs[0].type.dtype, casting="unsafe"
         )
+
+    # -- C (text only; see join_c) ----------------------------------------------------------
+    def c_code(self, node, name, inputs, outputs, sub):
+        return join_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return JOIN_SUPPORT
+
+    def c_code_cache_version(self):
+        return JOIN_C_VERSION
 
     def R_op(self, inputs, eval_points):
         if any(e is None for e in eval_points[1:]):
