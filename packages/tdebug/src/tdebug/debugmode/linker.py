@@ -178,6 +178,7 @@ class DebugVM:
         self._runs = self._make_runs()
         self.thunks = [r.py for r in self._runs]
         self._extra, self._extra_map, self._checks = self._replaced_graph()
+        self._protect()
 
     # -- building --------------------------------------------------------------------------
     def _make_runs(self) -> list[_NodeRun]:
@@ -194,12 +195,23 @@ class DebugVM:
             c_thunks = [t if getattr(t, "perform", None) == "c" else None for t in made]
         runs = [_NodeRun(node, py, c, py_map, c_map)
                 for node, py, c in zip(order, py_thunks, c_thunks)]
-        for run in runs:
+        return runs
+
+    def _protect(self) -> None:
+        """For each node destroying inputs, the computed variables sharing their memory that
+        something reads later (the node's own checks, the replaced nodes, the replacement
+        checks); only those are copied before it runs, so a chain of in-place Ops costs one
+        copy per link."""
+        needed: set = {v for _node, srcs, _thunk in self._extra for v in srcs}
+        needed.update(v for r in self._checks for v in (r.old, r.new))
+        for run in self._runs:
+            if not run.destroyed:
+                continue
             tree: set = set()
             for i in run.destroyed:
                 view_tree_set(self.fgraph, alias_root(run.node.inputs[i]), tree)
-            run.protect = list(tree)
-        return runs
+            mine = set(run.node.inputs)
+            run.protect = [v for v in tree if v in mine or v in needed]
 
     def _replaced_graph(self) -> tuple[list, dict, list]:
         """The removed nodes needed to recompute the replaced variables, in a runnable order,
@@ -397,6 +409,22 @@ class DebugVM:
         """Compute what the removed nodes computed, then check every replacement."""
         if not self._checks:
             return
+        with np.errstate(all="ignore"):  # the old forms overflow where rewrites fixed it
+            self._run_replaced(values)
+        for rec in self._checks:
+            old, new = rec.old, rec.new
+            if old not in values or new not in values:
+                continue
+            a, b = values[old], values[new]
+            compare = getattr(new.tag, "values_eq_approx", None)
+            if rec.stabilizing and compare is None:
+                compare = _stabilized_eq(old.type)
+            if not same_replaced_value(old, a, b, compare):
+                raise BadOptimization(old, new, a, b, rec.reason,
+                                      _graph_text(old), _graph_text(new))
+
+    def _run_replaced(self, values: dict) -> None:
+        """Run the removed nodes, each reading the values of what replaced its inputs."""
         xmap = self._extra_map
         for node, srcs, thunk in self._extra:
             if not all(v in values or isinstance(v, Constant) for v in srcs):
@@ -409,24 +437,12 @@ class DebugVM:
             for var in node.outputs:
                 xmap[var][0] = None
             try:
-                with np.errstate(all="ignore"):  # the old forms overflow where rewrites fixed it
-                    thunk()
+                thunk()
             except Exception as exc:
                 _logger.info("DebugMode: the replaced node %s failed: %s", node, exc)
                 continue
             for var in node.outputs:
                 values[var] = xmap[var][0]
-        for rec in self._checks:
-            old, new = rec.old, rec.new
-            if old not in values or new not in values:
-                continue
-            a, b = values[old], values[new]
-            compare = getattr(new.tag, "values_eq_approx", None)
-            if rec.stabilizing and compare is None:
-                compare = _stabilized_eq(old.type)
-            if not same_replaced_value(old, a, b, compare):
-                raise BadOptimization(old, new, a, b, rec.reason,
-                                      _graph_text(old), _graph_text(new))
 
     # -- the VM protocol -------------------------------------------------------------------
     def clear_storage(self) -> None:
