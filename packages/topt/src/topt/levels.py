@@ -24,10 +24,11 @@ Each level is a tag query on :data:`topt.optdb.optdb`, wrapped in a :class:`Quer
     Tag ``fast_run``: every phase (merge, canonicalize, stabilize, specialize, BLAS, fusion,
     in-place). Theano 1.0's FAST_RUN and the default.
 ``unsafe``
-    ``fast_run`` plus the rewrites tagged ``unsafe``, which remove run-time checks: shape
-    assertions (SpecifyShape, Assert), and rewrites that are exact only when inputs are
-    valid (e.g. ``log(x / y) -> log(x) - log(y)`` which assumes positive operands). Use it
-    only on code known to be correct.
+    ``fast_run`` plus the rewrites tagged ``unsafe``, which remove run-time checks:
+    ``local_remove_all_assert`` (every Assert becomes its input) and
+    ``local_remove_specify_shape`` (every SpecifyShape becomes its input), so false
+    assertions and wrong shapes are no longer reported. Use it only on code known to be
+    correct.
 ``stabilize``
     ``fast_run`` cut after the stabilize phase (position 1.5): merge, canonicalize and
     stabilize only (Theano 1.0's definition).

@@ -8,6 +8,7 @@ import sys as _sys
 
 from tgraph.tensor.advanced_subtensor import *  # noqa: F403
 from tgraph.tensor.alloc import *  # noqa: F403
+from tgraph.tensor.assert_op import *  # noqa: F403
 from tgraph.tensor.axes import *  # noqa: F403
 from tgraph.tensor.basic import *  # noqa: F403
 from tgraph.tensor.diag import *  # noqa: F403
@@ -26,7 +27,7 @@ from tgraph.tensor.type import *  # noqa: F403
 from tgraph.tensor.variable import *  # noqa: F403
 
 _MODULE_NAMES = (
-    "advanced_subtensor",
+    "advanced_subtensor", "assert_op",
     "basic",
     "rebroadcast", "alloc", "axes", "diag", "dot", "elemwise", "extra_ops", "join",
     "math", "reduction", "scalar_conv", "shape", "sort", "subtensor", "type", "variable",

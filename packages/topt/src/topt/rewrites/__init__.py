@@ -16,5 +16,6 @@ from topt.rewrites import (
     specialize,  # noqa: F401
     stabilize,  # noqa: F401
     subtensor_rw,  # noqa: F401
+    unsafe,  # noqa: F401
     useless,  # noqa: F401
 )
