@@ -33,12 +33,7 @@ from tgraph.tensor.shape import (
     dim,
     shape_entries,
 )
-from tgraph.tensor.shape_c import (
-    SHAPE_C_VERSION,
-    SHAPE_SUPPORT,
-    alloc_c_code,
-    allocempty_c_code,
-)
+from tgraph.tensor.shape_c import ShapeCMixin
 from tgraph.tensor.type import TensorType, normalize_dtype
 from tgraph.tensor.variable import _lib
 
@@ -72,7 +67,7 @@ def _check_dims(where: str, dims: tuple[int, ...]) -> None:
         raise ValueError(f"{where}: negative dimensions are not allowed, got shape {dims}")
 
 
-class Alloc(Op):
+class Alloc(ShapeCMixin, Op):
     """``alloc(value, *shape)``: a new tensor of ``shape`` filled by broadcasting ``value``.
 
     The output has the dtype of ``value``; a dimension given as the constant 1 is
@@ -82,6 +77,7 @@ class Alloc(Op):
     """
 
     __props__ = ()
+    _c_kind = "alloc"
 
     def make_node(self, value, *shape):
         v = as_tensor_variable(value)
@@ -92,15 +88,6 @@ class Alloc(Op):
                 f"{len(sh)} of the requested shape"
             )
         return Apply(self, [v, *sh], [TensorType(v.dtype, bcast)()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return alloc_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         v = inputs[0]
@@ -185,13 +172,14 @@ class Alloc(Op):
 alloc = Alloc()
 
 
-class AllocEmpty(Op):
+class AllocEmpty(ShapeCMixin, Op):
     """An uninitialized tensor of ``dtype`` and the given shape (its values are garbage).
 
     Its output is tagged so that value comparisons (DebugMode) and NaN checks ignore it.
     """
 
     __props__ = ("dtype",)
+    _c_kind = "allocempty"
 
     def __init__(self, dtype: Any):
         self.dtype = normalize_dtype(dtype)
@@ -202,15 +190,6 @@ class AllocEmpty(Op):
         out.tag.values_eq_approx = _always_true
         out.tag.nan_guard_mode_check = False
         return Apply(self, sh, [out])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return allocempty_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         sh = tuple(int(s) for s in inputs)

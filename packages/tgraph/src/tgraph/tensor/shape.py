@@ -44,14 +44,7 @@ from tgraph.tensor.basic import (
     register_constant_value_finder,
 )
 from tgraph.tensor.rebroadcast import addbroadcast, patternbroadcast, unbroadcast
-from tgraph.tensor.shape_c import (
-    SHAPE_C_VERSION,
-    SHAPE_SUPPORT,
-    makevector_c_code,
-    reshape_c_code,
-    shape_c_code,
-    shape_i_c_code,
-)
+from tgraph.tensor.shape_c import ShapeCMixin
 from tgraph.tensor.type import TensorType
 from tgraph.tensor.variable import _lib
 
@@ -121,7 +114,7 @@ def prod_entries(entries: Sequence[Any]):
 # MakeVector: symbolic integers packed into a vector (shape vectors, stack of scalars)
 
 
-class MakeVector(Op):
+class MakeVector(ShapeCMixin, Op):
     """Pack scalars of one dtype into a vector (Theano 1.0's ``tensor.opt.MakeVector``).
 
     Inputs of another dtype are cast to ``dtype`` when that loses nothing (an int8 constant
@@ -129,6 +122,7 @@ class MakeVector(Op):
     """
 
     __props__ = ("dtype",)
+    _c_kind = "makevector"
 
     def __init__(self, dtype: str = "int64"):
         self.dtype = str(np.dtype(dtype))
@@ -153,15 +147,6 @@ class MakeVector(Op):
                     inp = inp.astype(self.dtype)
             fixed.append(inp)
         return Apply(self, fixed, [TensorType(self.dtype, (False,))()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return makevector_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs, dtype=self.dtype).reshape(len(inputs))
@@ -261,24 +246,16 @@ def shape_entries(vec) -> list | None:
 # Shape and Shape_i
 
 
-class Shape(Op):
+class Shape(ShapeCMixin, Op):
     """The shape of a tensor as an int64 vector (``theano.tensor.shape``). Not differentiable."""
 
     __props__ = ()
+    _c_kind = "shape"
 
     def make_node(self, x):
         if not isinstance(x, Variable):
             x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType("int64", (False,))()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return shape_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
@@ -303,10 +280,11 @@ class Shape(Op):
 shape = Shape()
 
 
-class Shape_i(Op):
+class Shape_i(ShapeCMixin, Op):
     """Dimension ``i`` of a tensor as an int64 scalar. Not differentiable."""
 
     __props__ = ("i",)
+    _c_kind = "shape_i"
 
     def __init__(self, i: int):
         as_int = _as_int(i)
@@ -326,15 +304,6 @@ class Shape_i(Op):
                 f"{self}: {_describe(x)} has {ndim} dimensions, expected more than {self.i}"
             )
         return Apply(self, [x], [TensorType("int64", ())()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return shape_i_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
@@ -437,7 +406,7 @@ def _entry_known(vec, i: int, recurse) -> int | None:
 # Reshape and flatten
 
 
-class Reshape(Op):
+class Reshape(ShapeCMixin, Op):
     """``x`` reshaped to ``shp`` (an integer vector of length ``ndim``; one entry may be -1).
 
     The output is a view of the input when NumPy can make one (view_map). A dimension is
@@ -446,6 +415,7 @@ class Reshape(Op):
     """
 
     __props__ = ("ndim",)
+    _c_kind = "reshape"
     view_map = {0: [0]}
 
     def __init__(self, ndim: int, name: None = None):
@@ -482,15 +452,6 @@ class Reshape(Op):
                 )
             bcast = [e == 1 for e in known]
         return Apply(self, [x, shp], [TensorType(x.type.dtype, bcast)()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return reshape_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SHAPE_SUPPORT
-
-    def c_code_cache_version(self):
-        return SHAPE_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, shp = inputs

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "SHAPE_C_VERSION",
     "SHAPE_SUPPORT",
+    "ShapeCMixin",
     "alloc_c_code",
     "allocempty_c_code",
     "makevector_c_code",
@@ -178,3 +179,32 @@ def reshape_c_code(op, node, name, inputs, outputs, sub) -> str:
     {fail}
   }}
 }}"""
+
+
+class ShapeCMixin:
+    """The C methods of the six shape ops, written once.
+
+    An op sets ``_c_kind`` (a key of ``_SHAPE_C``) and lists this class before ``Op``,
+    as the BLAS ops do with ``_BlasC``.
+    """
+
+    _c_kind = ""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return _SHAPE_C[self._c_kind](self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return SHAPE_C_VERSION
+
+
+_SHAPE_C = {
+    "alloc": alloc_c_code,
+    "allocempty": allocempty_c_code,
+    "makevector": makevector_c_code,
+    "reshape": reshape_c_code,
+    "shape": shape_c_code,
+    "shape_i": shape_i_c_code,
+}

@@ -75,13 +75,7 @@ from tgraph.tensor.indexing import (
 from tgraph.tensor.rebroadcast import addbroadcast
 from tgraph.tensor.scalar_conv import scalar_from_tensor
 from tgraph.tensor.shape import Reshape, Shape
-from tgraph.tensor.subtensor_c import (
-    SUBTENSOR_C_VERSION,
-    SUBTENSOR_INIT,
-    SUBTENSOR_SUPPORT,
-    incsubtensor_c_code,
-    subtensor_c_code,
-)
+from tgraph.tensor.subtensor_c import SubtensorCMixin
 from tgraph.tensor.type import TensorType
 
 
@@ -155,7 +149,7 @@ def _out_of_range(op, exc: Exception, shapes: str) -> Exception:
 # Subtensor
 
 
-class Subtensor(_IndexTemplateOp):
+class Subtensor(SubtensorCMixin, _IndexTemplateOp):
     """``x[idx]`` for integers and slices: a view of x (``theano.tensor.subtensor.Subtensor``).
 
     ``idx_list`` is the template (see the module docstring); the node's inputs are x and
@@ -163,6 +157,7 @@ class Subtensor(_IndexTemplateOp):
     """
 
     __props__ = ("idx_list",)
+    _c_kind = "subtensor"
     view_map = {0: [0]}
     e_invalid = "Invalid index type or slice for Subtensor"
 
@@ -182,18 +177,6 @@ class Subtensor(_IndexTemplateOp):
             if isinstance(entry, slice):
                 bcast.append(b and _selects_the_single_element(entry))
         return Apply(self, [x, *index_inputs], [TensorType(x.type.dtype, bcast)()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return subtensor_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SUBTENSOR_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [SUBTENSOR_INIT]
-
-    def c_code_cache_version(self):
-        return SUBTENSOR_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x = inputs[0]
@@ -311,7 +294,7 @@ def _subtensor_constant_value(var, recurse):
 # IncSubtensor
 
 
-class IncSubtensor(_IndexTemplateOp):
+class IncSubtensor(SubtensorCMixin, _IndexTemplateOp):
     """x with ``x[idx]`` incremented by y, or set to y (``set_instead_of_inc``).
 
     y broadcasts into the region as in NumPy and is cast to x's dtype. ``inplace`` writes
@@ -320,6 +303,7 @@ class IncSubtensor(_IndexTemplateOp):
     """
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc")
+    _c_kind = "incsubtensor"
 
     def __init__(self, idx_list: Sequence, inplace: bool = False,
                  set_instead_of_inc: bool = False,
@@ -348,18 +332,6 @@ class IncSubtensor(_IndexTemplateOp):
                 f"{_describe(x)} (the imaginary part would be lost)"
             )
         return Apply(self, [x, y, *index_inputs], [x.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return incsubtensor_c_code(self, node, name, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return SUBTENSOR_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [SUBTENSOR_INIT]
-
-    def c_code_cache_version(self):
-        return SUBTENSOR_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, y = inputs[:2]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from tgraph.graph.type import Type
 
-__all__ = ["SUBTENSOR_C_VERSION", "SUBTENSOR_INIT", "SUBTENSOR_SUPPORT", "incsubtensor_c_code",
-           "subtensor_c_code"]
+__all__ = ["SUBTENSOR_C_VERSION", "SUBTENSOR_INIT", "SUBTENSOR_SUPPORT", "SubtensorCMixin",
+           "incsubtensor_c_code", "subtensor_c_code"]
 
 SUBTENSOR_C_VERSION = (1,)
 
@@ -199,3 +199,26 @@ def incsubtensor_c_code(op, node, name, inputs, outputs, sub) -> str:
         "  }",
         "}",
     ])
+
+
+class SubtensorCMixin:
+    """The C methods of Subtensor and IncSubtensor, written once.
+
+    An op sets ``_c_kind`` (``"subtensor"`` or ``"incsubtensor"``) and lists this class
+    first among its bases, as the BLAS ops do with ``_BlasC``.
+    """
+
+    _c_kind = ""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        code = incsubtensor_c_code if self._c_kind == "incsubtensor" else subtensor_c_code
+        return code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SUBTENSOR_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [SUBTENSOR_INIT]
+
+    def c_code_cache_version(self):
+        return SUBTENSOR_C_VERSION

@@ -40,7 +40,7 @@ from tgraph.tensor.nnet._common import (
     compute_dtype,
     fit_grad,
 )
-from tgraph.tensor.nnet.nnet_c import NNET_C_VERSION, NNET_INIT, NNET_SUPPORT, nnet_c_code
+from tgraph.tensor.nnet.nnet_c import NNetCMixin
 from tgraph.tensor.nnet.softmax import (
     SoftmaxWithBias,
     softmax_op,
@@ -66,7 +66,7 @@ def _check_bias(op: Op, x: np.ndarray, b: np.ndarray) -> None:
 # Fused softmax + one-hot crossentropy
 
 
-class CrossentropySoftmaxArgmax1HotWithBias(Op):
+class CrossentropySoftmaxArgmax1HotWithBias(NNetCMixin, Op):
     """Negative log-likelihood, softmax and argmax of ``x + b`` against integer labels.
 
     Inputs: ``x`` a float matrix (one row per example), ``b`` a float vector (one entry per
@@ -78,6 +78,7 @@ class CrossentropySoftmaxArgmax1HotWithBias(Op):
     nin = 3
     nout = 3
     __props__ = ()
+    _c_kind = "xent_sm_argmax"
 
     def make_node(self, x, b, y_idx):
         x = checked_input(self, "x", x, (2,))
@@ -85,21 +86,6 @@ class CrossentropySoftmaxArgmax1HotWithBias(Op):
         y_idx = checked_input(self, "y_idx", y_idx, (1,), INT_DTYPES)
         nll = TensorType(x.type.dtype, y_idx.type.broadcastable)()
         return Apply(self, [x, b, y_idx], [nll, x.type(), y_idx.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "xent_sm_argmax", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, b, y_idx = inputs
@@ -161,7 +147,7 @@ class CrossentropySoftmaxArgmax1HotWithBias(Op):
         return [total(dx_terms, x), total(db_terms, b), g_idx]
 
 
-class CrossentropySoftmax1HotWithBiasDx(Op):
+class CrossentropySoftmax1HotWithBiasDx(NNetCMixin, Op):
     """Gradient of the fused op's nll with respect to ``x``: ``dy[i] * (sm[i] - onehot(y[i]))``.
 
     ``dy`` is a float vector (one entry per row, or of length 1 for all rows) or a scalar;
@@ -171,27 +157,13 @@ class CrossentropySoftmax1HotWithBiasDx(Op):
     nin = 3
     nout = 1
     __props__ = ()
+    _c_kind = "xent_dx"
 
     def make_node(self, dy, sm, y_idx):
         dy = checked_input(self, "dy", dy, (0, 1))
         sm = checked_input(self, "sm", sm, (2,))
         y_idx = checked_input(self, "y_idx", y_idx, (1,), INT_DTYPES)
         return Apply(self, [dy, sm, y_idx], [sm.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "xent_dx", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         dy, sm, y_idx = inputs
@@ -304,7 +276,7 @@ class CrossentropyCategorical1HotGrad(Op):
 crossentropy_categorical_1hot_grad = CrossentropyCategorical1HotGrad()
 
 
-class CrossentropyCategorical1Hot(Op):
+class CrossentropyCategorical1Hot(NNetCMixin, Op):
     """``y[i] = -log(coding_dist[i, true_one_of_n[i]])``: cross-entropy against labels.
 
     ``coding_dist`` is a float matrix of probabilities (one row per example),
@@ -314,27 +286,13 @@ class CrossentropyCategorical1Hot(Op):
     """
 
     __props__ = ()
+    _c_kind = "xent_categorical"
 
     def make_node(self, coding_dist, true_one_of_n):
         coding_dist = checked_input(self, "coding_dist", coding_dist, (2,))
         true_one_of_n = checked_input(self, "true_one_of_n", true_one_of_n, (1,), INT_DTYPES)
         out = TensorType(coding_dist.type.dtype, (False,))()
         return Apply(self, [coding_dist, true_one_of_n], [out])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "xent_categorical", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         coding, idx = inputs

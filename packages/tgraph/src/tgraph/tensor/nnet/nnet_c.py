@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
 
-__all__ = ["NNET_C_VERSION", "NNET_INIT", "NNET_SUPPORT", "nnet_c_code"]
+__all__ = ["NNET_C_VERSION", "NNET_INIT", "NNET_SUPPORT", "NNetCMixin", "nnet_c_code"]
 
 NNET_C_VERSION = (1,)
 
@@ -231,3 +231,28 @@ def nnet_c_code(op, kind: str, node, inputs, outputs, sub) -> str:
             "  } }",
         ])
     raise MethodNotDefined(f"{op}: unknown nnet C kind {kind!r}")
+
+
+class NNetCMixin:
+    """The C methods of the softmax and crossentropy ops, written once.
+
+    An op sets ``_c_kind`` (the ``kind`` of :func:`nnet_c_code`) and lists this class
+    before ``Op``, as the BLAS ops do with ``_BlasC``.
+    """
+
+    _c_kind = ""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return nnet_c_code(self, self._c_kind, node, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return NNET_SUPPORT
+
+    def c_init_code(self, **kwargs):
+        return [NNET_INIT]
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>"]
+
+    def c_code_cache_version(self):
+        return NNET_C_VERSION

@@ -28,7 +28,7 @@ from tgraph.tensor.nnet._common import (
     compute_dtype,
     fit_grad,
 )
-from tgraph.tensor.nnet.nnet_c import NNET_C_VERSION, NNET_INIT, NNET_SUPPORT, nnet_c_code
+from tgraph.tensor.nnet.nnet_c import NNetCMixin
 from tgraph.tensor.reduction import Sum
 
 
@@ -66,7 +66,7 @@ def log_softmax_rows(x: np.ndarray) -> np.ndarray:
 # SoftmaxWithBias
 
 
-class SoftmaxWithBias(Op):
+class SoftmaxWithBias(NNetCMixin, Op):
     """``softmax(x + b)`` for a float matrix ``x`` and a float vector ``b`` of length x.shape[1].
 
     The output has ``x``'s type. Theano's specialisation rewrites ``softmax(x + b)`` into
@@ -76,26 +76,12 @@ class SoftmaxWithBias(Op):
     nin = 2
     nout = 1
     __props__ = ()
+    _c_kind = "softmax_with_bias"
 
     def make_node(self, x, b):
         x = checked_input(self, "x", x, (2,))
         b = checked_input(self, "b", b, (1,))
         return Apply(self, [x, b], [x.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "softmax_with_bias", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         x, b = inputs
@@ -177,7 +163,7 @@ softmax_grad = SoftmaxGrad()
 # Softmax
 
 
-class Softmax(Op):
+class Softmax(NNetCMixin, Op):
     """Row-wise softmax ``exp(x) / sum(exp(x), axis=1)`` of a float matrix.
 
     A vector is padded to one row (Theano 1.0's behaviour, without its deprecation warning).
@@ -186,25 +172,11 @@ class Softmax(Op):
     nin = 1
     nout = 1
     __props__ = ()
+    _c_kind = "softmax"
 
     def make_node(self, x):
         x = _as_rows(self, "x", x)
         return Apply(self, [x], [x.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "softmax", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = softmax_rows(inputs[0])
@@ -229,7 +201,7 @@ softmax_op = Softmax()
 # LogSoftmax
 
 
-class LogSoftmax(Op):
+class LogSoftmax(NNetCMixin, Op):
     """Row-wise ``log(softmax(x))``, computed as ``x - max - log(sum(exp(x - max)))``.
 
     Finite wherever the result is: ``log(softmax(x))`` underflows to ``-inf`` for logits
@@ -239,25 +211,11 @@ class LogSoftmax(Op):
     nin = 1
     nout = 1
     __props__ = ()
+    _c_kind = "log_softmax"
 
     def make_node(self, x):
         x = _as_rows(self, "x", x)
         return Apply(self, [x], [x.type()])
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        return nnet_c_code(self, "log_softmax", node, inputs, outputs, sub)
-
-    def c_support_code(self, **kwargs):
-        return NNET_SUPPORT
-
-    def c_init_code(self, **kwargs):
-        return [NNET_INIT]
-
-    def c_headers(self, **kwargs):
-        return ["<math.h>"]
-
-    def c_code_cache_version(self):
-        return NNET_C_VERSION
 
     def perform(self, node, inputs, output_storage, params=None):
         output_storage[0][0] = log_softmax_rows(inputs[0])
