@@ -160,3 +160,15 @@ def test_declared_in_place_op_overwrites_its_mutable_input_as_in_other_modes():
     np.testing.assert_array_equal(xv, 3.0)  # written in place, as any mode does
     np.testing.assert_array_equal(out[0], 3.0)
     np.testing.assert_array_equal(out[1], 1.0)  # read before the in-place node ran
+
+
+@needs_cc
+def test_require_matching_strides_2_raises_when_c_and_python_strides_differ():
+    x = T.dmatrix("x")
+    f = function([x], x.T * 2, mode=DebugMode(optimizer=None, stability_patience=1,
+                                              require_matching_strides=2))
+    run = [r for r in f.fn._runs if r.c is not None and "mul" in str(r.node.op)]
+    if not run:
+        pytest.skip("Elemwise{mul} has no C code in this build")
+    with pytest.raises(BadThunkOutput, match="the strides differ"):
+        f(np.arange(12.0).reshape(3, 4))
