@@ -30,6 +30,11 @@ def build(mode: str, floatx: str):
     import theano
     import theano.tensor as T
 
+    with theano.config.change_flags(floatX=floatx):  # the seed's constants follow floatX
+        return _build(theano, T, mode, floatx)
+
+
+def _build(theano, T, mode: str, floatx: str):
     rng = np.random.default_rng(0)
     n, feats = 400, 784
     data = (rng.standard_normal((n, feats)).astype(floatx),
