@@ -341,3 +341,23 @@ def test_composite_errors_and_fgraph():
     fg = comp.fgraph
     assert len(fg.inputs) == 1 and len(fg.outputs) == 2 and comp.fgraph is fg
     assert "_fgraph" not in pickle.loads(pickle.dumps(comp)).__dict__
+
+
+def test_scipy_ops_resolve_same_float_inputs_to_that_loop():
+    """c_support computes float32/float64 loop dtypes of SciPy-backed ops without importing
+    SciPy, assuming each such ufunc runs inputs all of one float dtype in that dtype."""
+    import inspect
+
+    from tgraph.scalar.op import scipy_special
+
+    checked = 0
+    for _name, op in OPS:
+        lazy = inspect.getattr_static(op, "_func", None)
+        if not isinstance(lazy, scipy_special):
+            continue
+        ufunc = op._func
+        for d in ("float32", "float64"):
+            resolved = ufunc.resolve_dtypes((np.dtype(d),) * ufunc.nin + (None,) * ufunc.nout)
+            assert all(str(r) == d for r in resolved), (op, d, resolved)
+        checked += 1
+    assert checked >= 15

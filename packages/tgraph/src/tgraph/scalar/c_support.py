@@ -26,6 +26,7 @@ can reach one module through different support texts, and the guard keeps one de
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 
@@ -195,6 +196,14 @@ def _lifted(op, node) -> list[str]:
     return dtypes
 
 
+def _same_float_loop(op, dtypes: list[str]) -> bool:
+    from tgraph.scalar.op import scipy_special
+
+    lazy = inspect.getattr_static(op, "_func", None)
+    return (isinstance(lazy, scipy_special) and getattr(op, "nout", 1) == 1 and bool(dtypes)
+            and dtypes[0] in ("float32", "float64") and all(d == dtypes[0] for d in dtypes))
+
+
 def compute_dtypes(op, node, ufunc: np.ufunc | None = None) -> tuple[list[str], str]:
     """(input loop dtypes, output loop dtype) of ``node``, as NumPy would compute it.
 
@@ -203,6 +212,10 @@ def compute_dtypes(op, node, ufunc: np.ufunc | None = None) -> tuple[list[str], 
     loop for, or a float16 loop, raises MethodNotDefined.
     """
     dtypes = _lifted(op, node)
+    if ufunc is None and _same_float_loop(op, dtypes):
+        # Every SciPy ufunc used here has its own float32 and float64 loop, chosen for
+        # inputs all of that dtype (tests check it): no need to import SciPy to know.
+        return list(dtypes), dtypes[0]
     if ufunc is None:
         func = getattr(op, "_func", None)
         ufunc = func if isinstance(func, np.ufunc) else None
