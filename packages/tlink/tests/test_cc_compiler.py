@@ -93,7 +93,7 @@ def test_cxxflags_come_after_the_defaults_and_remove_gxx_opt_drops_O(fresh_probe
         assert flags[-2:] == ("-g", "-DTLINK_FLAG=a b")
     with config.change_flags({"cmodule.remove_gxx_opt": True}):
         assert not [f for f in compiler_info().flags if f.startswith("-O")]
-    assert "-O3" in compiler_info().flags
+    assert "-O1" in compiler_info().flags
 
 
 @needs_cc
@@ -115,7 +115,7 @@ def test_build_command_compiles_as_c_with_python_and_numpy_headers():
     assert cmd[:3] == [compiler_info().cxx, "-x", "c"]
     assert "-shared" in cmd
     assert "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION" in cmd
-    assert cmd.index("-DOP=1") > cmd.index("-O3")  # Ops' options override the defaults
+    assert cmd.index("-DOP=1") > cmd.index("-O1")  # Ops' options override the defaults
     assert f"-I{numpy.get_include()}" in cmd
     assert f"-I{sysconfig.get_paths()['include']}" in cmd
     assert cmd.index("-I/inc") < cmd.index(f"-I{numpy.get_include()}")

@@ -251,6 +251,20 @@ def assert_same(got: np.ndarray, want: np.ndarray, tol, label: str, ins, slack=N
                              + "\n".join(rows))
 
 
+def _undefined_cast(case: Case, arrays) -> np.ndarray | None:
+    """Where a float -> integer cast is out of the target's range (or NaN/inf): C's result
+    is undefined there and NumPy's depends on the instructions its loop uses."""
+    if not case.label.startswith("cast-") or len(arrays) != 1:
+        return None
+    src, dst = arrays[0].dtype, np.dtype(case.out_dtypes[0])
+    if src.kind != "f" or dst.kind not in "iu":
+        return None
+    info = np.iinfo(dst)
+    with np.errstate(invalid="ignore"):
+        x = arrays[0].astype("float64")
+        return ~(np.isfinite(x) & (x > float(info.min) - 1) & (x < float(info.max) + 1))
+
+
 def _check(k: int, arrays) -> None:
     case, tol = CASES[k]
     want = python_reference(case, arrays)
@@ -262,6 +276,11 @@ def _check(k: int, arrays) -> None:
             known = where(arrays[0].astype("float64"))
             want[0][known] = value(arrays[0][known]).astype(want[0].dtype)
     slack = argument_ulp_effect(case, arrays) if tol != "exact" else None
+    undefined = _undefined_cast(case, arrays)
+    if undefined is not None:  # C leaves these undefined, and NumPy's value varies by loop
+        arrays = [a[~undefined] for a in arrays]
+        want = [w[~undefined] for w in want]
+        slack = None if slack is None else slack[~undefined]
     for simd in (False, True):
         got = _run(k, arrays, simd)
         for g, w in zip(got, want):
@@ -462,9 +481,19 @@ def test_composite_c_matches_composite_python(k):
         got = _composite_module().run(k, arrays, simd)
         for j, (g, w) in enumerate(zip(got, want)):
             assert g.dtype == w.dtype
-            if g.dtype.kind == "f" and not label.startswith(("literals", "int8")):
+            if g.dtype.kind == "f" and label.startswith("int8"):
+                # exact, but a NaN's sign bit is not specified (NumPy's differs by loop)
+                nan = np.isnan(g) & np.isnan(w)
+                np.testing.assert_array_equal(g.view(f"u{g.itemsize}")[~nan],
+                                              w.view(f"u{w.itemsize}")[~nan],
+                                              err_msg=f"{label} output {j} (simd={simd})")
+            elif g.dtype.kind == "f" and not label.startswith("literals"):
+                # A few ulp per op, relative to the chain's O(1) intermediates: where the
+                # result cancels to ~0.01 the relative error grows (a 1-ulp tanhf
+                # difference between glibc and NumPy became 8e-6 relative there).
                 rtol = 2e-6 if g.dtype == np.float32 else 1e-13
-                np.testing.assert_allclose(g, w, rtol=rtol, atol=0, equal_nan=True,
+                atol = 1e-6 if g.dtype == np.float32 else 1e-14
+                np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True,
                                            err_msg=f"{label} output {j} (simd={simd})")
             else:  # exact: integer arithmetic, and literals bit for bit
                 np.testing.assert_array_equal(g.view(f"u{g.itemsize}") if g.dtype.kind == "f"
