@@ -246,17 +246,22 @@ def test_registered_steps_and_tags():
     assert optdb.tags_of("BlasOpt") and {"fast_run", "fast_compile"} <= set(
         optdb.tags_of("BlasOpt"))
     assert {"fast_run", "inplace"} <= set(optdb.tags_of("InplaceBlasOpt"))
-    assert blas_optdb.names() == ["local_dot_to_dot22", "gemm_optimizer",
-                                  "local_dot22_to_dot22scalar", "local_gemm_to_gemv"]
+    assert blas_optdb.names() == ["local_dot_to_dot22", "local_dot22_to_gemv_fast_compile",
+                                  "gemm_optimizer", "local_dot22_to_dot22scalar",
+                                  "local_gemm_to_gemv"]
     assert "fast_compile" in blas_optdb.tags_of("local_dot_to_dot22")
+    # fast_compile's own Gemv step; fast_run does the same inside local_gemm_to_gemv
+    tags = set(blas_optdb.tags_of("local_dot22_to_gemv_fast_compile"))
+    assert "fast_compile" in tags and "fast_run" not in tags
     assert "fast_compile" not in blas_optdb.tags_of("gemm_optimizer")
 
 
 @pytest.mark.parametrize("level,expect", [
-    ("fast_run", {"Gemv"}), ("fast_compile", {"Dot22"}), ("None", {"Dot"}),
+    ("fast_run", {"Gemv"}), ("fast_compile", {"Gemv"}), ("None", {"Dot"}),
 ])
 def test_levels(rng, level, expect):
-    """FAST_RUN builds Gemv for matrix.vector; FAST_COMPILE stops at Dot22; None keeps dot."""
+    """FAST_RUN builds Gemv for matrix.vector, and so does FAST_COMPILE (from its Dot22, in
+    one pass, without Gemm); None keeps dot."""
     x, w, y = _t("float64", M), _t("float64", V), _t("float64", V)
     out = y - 0.5 * dot(x, w)
     fg = FunctionGraph([x, w, y], [out])
