@@ -7,6 +7,8 @@ modules here have names unique across the repository, so adding the folder is sa
 import os
 import sys
 
+import pytest
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
@@ -34,17 +36,19 @@ def _evaluate_with_linker(linker: str, mode_name: str | None = None):
 
         with config.change_flags(mode=mode_name):
             mode = tlink.get_mode(None)
+        unoptimized = mode.clone(optimizer=None)
     else:
-        mode = tlink.Mode(linker=linker, optimizer=None)
+        mode = unoptimized = tlink.Mode(linker=linker, optimizer=None)
 
     def evaluate(outputs, givens):
         keys = list(givens)
+        run_mode = unoptimized if _OP_SEMANTICS[0] else mode
         # As perform's evaluate: in-place Ops may write into the inputs (mutable), and
         # outputs are returned as computed, views included (borrow, no defensive copy).
         if linker == "c":
-            return _c_only(keys, outputs, givens, mode)
+            return _c_only(keys, outputs, givens, run_mode)
         fn = tlink.function([tlink.In(k, mutable=True, borrow=True) for k in keys],
-                            [tlink.Out(o, borrow=True) for o in outputs], mode=mode,
+                            [tlink.Out(o, borrow=True) for o in outputs], mode=run_mode,
                             on_unused_input="ignore", allow_input_downcast=True,
                             accept_inplace=True)
         return fn(*[givens[k] for k in keys])
@@ -56,8 +60,6 @@ def _c_only(keys, outputs, givens, mode):
     """Linker ``c`` runs a graph only when all its Ops have C: for one that has none, the
     test is skipped with the linker's error (which names those Ops), so the run reports
     how much of the suite ran in C alone; any other error fails the test as usual."""
-    import pytest
-
     import tlink
     from tlink.cc.clinker import MissingCCodeError
 
@@ -69,6 +71,19 @@ def _c_only(keys, outputs, givens, mode):
     except MissingCCodeError as exc:
         pytest.skip(f"linker 'c': {exc}")
     return fn(*[givens[k] for k in keys])
+
+
+# Set while a test marked ``op_semantics`` runs: it checks what the Op itself does (an error
+# text, that its output is a fresh array), which rewrites replacing the Op would change, so a
+# mode-wide run (TGRAPH_TEST_MODE) compiles its graphs without rewrites, still in that mode.
+_OP_SEMANTICS = [False]
+
+
+@pytest.fixture(autouse=True)
+def _op_semantics_marker(request):
+    _OP_SEMANTICS[0] = request.node.get_closest_marker("op_semantics") is not None
+    yield
+    _OP_SEMANTICS[0] = False
 
 
 _LINKER = os.environ.get("TGRAPH_TEST_LINKER")

@@ -86,6 +86,7 @@ def test_dot_types():
     assert x.dot(y).owner.op == Dot()
 
 
+@pytest.mark.op_semantics
 def test_dot_errors():
     with pytest.raises(TypeError, match="input 0 must have 1 or 2 dimensions"):
         Dot()(T.tensor3(), T.matrix())

@@ -295,6 +295,7 @@ def test_careduce_generic_scalar_op_and_bitwise():
         CAReduce(scal.exp)
 
 
+@pytest.mark.op_semantics
 def test_reduction_output_never_aliases_the_input():
     x = TensorType("float64", (True,))("x")
     xv = np.ones(1)
