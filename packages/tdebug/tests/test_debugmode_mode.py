@@ -185,3 +185,45 @@ def test_seed_training_step_runs_and_agrees_with_fast_run():
     np.testing.assert_array_equal(results[0][0][0], results[1][0][0])
     np.testing.assert_allclose(results[0][0][1], results[1][0][1], rtol=1e-10)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+
+
+def test_wrong_rewrite_later_rewritten_again_is_reported_with_the_chain():
+    """tanh -> sin, then fusion replaces sin's output: the check compares the original with
+    what finally computes it and names both rewrites."""
+    x = T.dvector("x")
+    mode = DebugMode(stability_patience=1).including("dm_test_bad")
+    f = function([x], T.tanh(x * 2), mode=mode)
+    with pytest.raises(BadOptimization,
+                       match=r"the rewrite local_dm_test_tanh_to_sin \(then .*fusion.*\) "
+                             r"replaced Elemwise\{tanh"):
+        f(np.array([0.5, 1.0, 2.0]))
+
+
+def test_seed_in_float32_with_large_logits_is_not_a_bad_optimization():
+    """The seed's data give logits near |80|: in float32 the canonical intermediate forms
+    overflow (inf / inf) or cancel to 0 where the final, stabilized graph is right; DebugMode
+    must not blame the rewrites for that, and must agree with FAST_RUN."""
+    import theano
+
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal((60, 784)).astype("float32"),
+            rng.integers(0, 2, size=60).astype("float32"))
+    w0 = rng.standard_normal(784).astype("float32")
+    results = []
+    with config.change_flags(floatX="float32"):
+        for mode in ("DebugMode", Mode("cvm", "fast_run")):
+            x, y = T.matrix("x"), T.vector("y")
+            w = theano.shared(w0.copy(), name="w")
+            b = theano.shared(np.float32(0.0), name="b")
+            p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+            xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+            cost = xent.mean() + 0.01 * (w ** 2).sum()
+            gw, gb = grad(cost, [w, b])
+            train = theano.function([x, y], [p_1 > 0.5], mode=mode,
+                                    updates=[(w, w - 0.01 * gw), (b, b - 0.01 * gb)])
+            for _ in range(2):
+                (pred,) = train(*data)
+            results.append((pred, w.get_value()))
+    assert np.abs(data[0] @ w0).max() > 40  # the overflow regime of the seed
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)

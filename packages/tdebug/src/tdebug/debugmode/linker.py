@@ -228,6 +228,7 @@ class DebugVM:
             return [], {}, []
         records = tracker.replacements()
         replaced_by = {r.old: r.new for r in records}
+        self._replaced_by = replaced_by
 
         def final(var):
             seen = {var}
@@ -267,6 +268,9 @@ class DebugVM:
                                                      position.get(r.old.owner, -1)), r.order))
         for rec in checks:
             rec.stabilizing = _rewrite_name(rec.reason) in stabilizing
+        self._records_by_pair = {(r.old, r.new): r for r in records}
+        self._live = set(self.fgraph.inputs)
+        self._live.update(v for node in self.nodes for v in node.outputs)
         return thunks, xmap, checks
 
     # -- running ---------------------------------------------------------------------------
@@ -411,17 +415,40 @@ class DebugVM:
             return
         with np.errstate(all="ignore"):  # the old forms overflow where rewrites fixed it
             self._run_replaced(values)
+        live = self._live
         for rec in self._checks:
-            old, new = rec.old, rec.new
+            old, new, reason, stabilizing = rec.old, rec.new, rec.reason, rec.stabilizing
+            intermediate = new not in live
+            if intermediate:
+                # A form the final graph no longer computes: judge the rewrite by what
+                # finally replaced it (the chain old -> ... -> final), when that is known.
+                later, steps = self._chain(new)
+                if later is not new and later in live:
+                    new, intermediate = later, False
+                    later_names = ", ".join(_rewrite_name(r.reason) for r in steps)
+                    reason = f"{_rewrite_name(rec.reason)} (then {later_names})"
+                    stabilizing = stabilizing or any(r.stabilizing for r in steps)
             if old not in values or new not in values:
                 continue
             a, b = values[old], values[new]
             compare = getattr(new.tag, "values_eq_approx", None)
-            if rec.stabilizing and compare is None:
+            if stabilizing and compare is None:
                 compare = _stabilized_eq(old.type)
+            if intermediate:
+                a, b = _where_finite(a, b)
             if not same_replaced_value(old, a, b, compare):
-                raise BadOptimization(old, new, a, b, rec.reason,
+                raise BadOptimization(old, new, a, b, reason,
                                       _graph_text(old), _graph_text(new))
+
+    def _chain(self, var: Any) -> tuple[Any, list]:
+        """The variable that finally replaced ``var`` and the replacements leading there."""
+        steps, seen = [], {var}
+        while var in self._replaced_by and self._replaced_by[var] not in seen:
+            nxt = self._replaced_by[var]
+            steps.append(self._records_by_pair[(var, nxt)])
+            var = nxt
+            seen.add(var)
+        return var, steps
 
     def _run_replaced(self, values: dict) -> None:
         """Run the removed nodes, each reading the values of what replaced its inputs."""
@@ -486,6 +513,21 @@ def _rewrite_name(reason: Any) -> str:
     return str(getattr(reason, "name", None) or getattr(reason, "__name__", None) or reason)
 
 
+def _where_finite(old: Any, new: Any) -> tuple[Any, Any]:
+    """The two values where ``new`` is finite (all of both when they cannot be compared so).
+
+    Used for an intermediate form that later rewrites removed from the graph: canonical
+    forms such as ``exp(x) / (1 + exp(x))`` overflow in float32 where the final, stabilized
+    graph does not, so only a difference in finite values is that rewrite's fault.
+    """
+    if (isinstance(old, np.ndarray) and isinstance(new, np.ndarray)
+            and new.dtype.kind in "fc" and old.shape == new.shape):
+        finite = np.isfinite(new)
+        if not finite.all():
+            return old[finite], new[finite]
+    return old, new
+
+
 def _stabilize_names() -> set[str]:
     """Names of the rewrites of topt's stabilize phase (empty if topt has none)."""
     try:
@@ -504,7 +546,9 @@ def _stabilized_eq(vtype: Any):
     by 2), so demanding the old value to the last digits would report every correct
     stabilization. It must keep the sign and the order of magnitude (a ratio within
     [1/4, 4], or agreement within the Type's tolerance) and never turn a finite value into
-    NaN or Inf; Inf and NaN of the old form are ignored (see ``same_replaced_value``).
+    NaN or Inf; Inf and NaN of the old form are ignored (see ``same_replaced_value``), and so
+    are its exact zeros: underflow and cancellation (``1 - sigmoid(20)`` is 0 in float32) are
+    the other loss these rewrites repair.
     """
     base = getattr(vtype, "values_eq_approx", None)
 
@@ -518,7 +562,8 @@ def _stabilized_eq(vtype: Any):
             close = np.isclose(a, b, rtol=1e-4, atol=1e-6)
             ratio = np.where(a != 0, b / np.where(a != 0, a, 1), np.inf)
             near = np.isfinite(b) & (ratio >= 0.25) & (ratio <= 4)
-        return bool(np.all(close | near))
+            lost = (a == 0) & np.isfinite(b)
+        return bool(np.all(close | near | lost))
 
     return compare
 
