@@ -26,6 +26,10 @@ The checks run inside the VM that FAST_RUN uses (the Cython VM when built, on it
 loop): the thunks of nodes with something to check are wrapped to check their outputs, and
 the VM classes (tlink's ``VMLinker.vm_classes`` hook) check the inputs when a call starts.
 A VM ``callback`` would have sent every node through Python, costing more than the checks.
+The wrapper of a node with one output to check is a C thunk (``tdebug._guard``, built with
+tdebug) that sums a small output's squares itself and calls Python only for large or
+suspicious values, so the VM's C loop never leaves C for a clean node; without that
+extension the wrappers are Python closures doing the same checks.
 
 Not caught as an input: a shared variable's array changed in place between calls (through
 ``get_value(borrow=True)``) after the function produced it; the first node reading it
@@ -58,6 +62,11 @@ _CHECKED_KINDS = ("f", "c")
 # vdot without NumPy's __array_function__ dispatch (a microsecond per call, on every
 # checked value); the public function where the attribute is missing.
 _vdot = getattr(np.vdot, "_implementation", np.vdot)
+
+try:  # the per-node check in C (built with tdebug; optional, see tdebug/_guard.pyx)
+    from tdebug import _guard as _c_guard
+except ImportError:  # built without a C compiler: the Python closures below
+    _c_guard = None
 
 
 class NanGuardError(AssertionError):
@@ -212,10 +221,12 @@ class _Guard:
         """Check the function's inputs (and constants, the first time) before any node runs."""
         self.reported = False
         check, limit, ndarray = self._check, self.limit, np.ndarray
+        screen = _c_guard.screen if _c_guard is not None else None
         for var, cell, known in self.inputs:
             v = cell[0]
-            if v is known or (v.__class__ is ndarray and v.dtype.char in "fd"
-                              and _vdot(v, v) < limit):
+            if v is known or (screen is not None and screen(v, limit)):
+                continue
+            if v.__class__ is ndarray and v.dtype.char in "fd" and _vdot(v, v) < limit:
                 continue
             check(v, var, None, None)
         if self.constants:
@@ -234,6 +245,20 @@ class _Guard:
         if not checks:
             return thunk
         check = self._check
+        if len(checks) == 1 and not thunk.lazy and _c_guard is not None:
+            # Stays on the VM's C loop: a CThunk running the node and screening its output.
+            (j, var, cell), = checks
+
+            def check_output(v):
+                check(v, var, node, j)
+
+            run = _c_guard.guarded_thunk(thunk, cell, check_output, float(self.limit),
+                                         self.update_slot.get(var))
+            for name in ("lazy", "perform"):
+                if hasattr(thunk, name):
+                    setattr(run, name, getattr(thunk, name))
+            run.guarded = thunk
+            return run
         if len(checks) == 1 and not thunk.lazy:
             (j, var, cell), = checks
             entry = self.update_slot.get(var)
