@@ -18,7 +18,7 @@ from tgraph.graph.utils import MethodNotDefined
 
 __all__ = ["BLAS_C_VERSION", "BLAS_INIT", "BLAS_LDFLAGS_MACRO", "BLAS_SUPPORT", "blas_c_code"]
 
-BLAS_C_VERSION = (3,)
+BLAS_C_VERSION = (4,)
 
 #: Defined (``-D``) by the linker to call a linked library's ``sgemm_``... instead of SciPy's
 #: capsules. Its name appearing in a module's source is how tlink knows the module calls BLAS.
@@ -199,11 +199,19 @@ static int tgraph_blas_load(void) {
     PyObject *mod, *capi;
     int i;
     if (tgraph_sgemm != NULL) return 0;
-    mod = PyImport_ImportModule("scipy.linalg.cython_blas");
+    /* tgraph.tensor.blas_capi: scipy.linalg.cython_blas.__pyx_capi__, loaded without
+       importing the rest of scipy.linalg */
+    mod = PyImport_ImportModule("tgraph.tensor.blas_capi");
     if (mod == NULL) return -1;
-    capi = PyObject_GetAttrString(mod, "__pyx_capi__");
+    capi = PyObject_CallMethod(mod, "cython_blas_capi", NULL);
     Py_DECREF(mod);
     if (capi == NULL) return -1;
+    if (!PyDict_Check(capi)) {
+        PyErr_SetString(PyExc_ImportError,
+                        "scipy.linalg.cython_blas.__pyx_capi__ is not a dict");
+        Py_DECREF(capi);
+        return -1;
+    }
     for (i = 0; i < 6; ++i) {
         PyObject *cap = PyDict_GetItemString(capi, names[i]);
         void *ptr;
