@@ -196,3 +196,42 @@ def test_importing_tlink_cc_runs_no_compiler(tmp_path):
                           check=False)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert proc.stdout.strip() == "ok"
+
+
+_PROBE_SCRIPT = (
+    "import dataclasses, json, platform, subprocess, sys\n"
+    "platform.uname().processor  # the compiledir's name runs 'uname -p' once\n"
+    "if sys.argv[1] == 'forbid':\n"
+    "    def forbidden(*a, **k):\n"
+    "        raise SystemExit('the compiler was run: %r' % (a,))\n"
+    "    subprocess.Popen = forbidden\n"
+    "from tlink.cc import compiler_info\n"
+    "print(json.dumps(dataclasses.asdict(compiler_info())))\n"
+)
+
+
+@needs_cc
+def test_a_new_process_reads_the_saved_probe_without_running_the_compiler(tmp_path):
+    env = dict(os.environ, THEANO_FLAGS=f"base_compiledir={tmp_path}")
+
+    def probe(mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", _PROBE_SCRIPT, mode], env=env,
+                              capture_output=True, text=True, check=False)
+
+    first = probe("allow")
+    assert first.returncode == 0, first.stderr
+    saved = list(tmp_path.rglob("probes/*.json"))
+    assert len(saved) == 1
+    assert oct(saved[0].parent.stat().st_mode & 0o777) == "0o700"
+    again = probe("forbid")
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert again.stdout == first.stdout
+    # A damaged file is not trusted: the compiler is probed again and the file rewritten.
+    saved[0].write_text('{"ident": "truncat')
+    assert probe("forbid").returncode != 0
+    redone = probe("allow")
+    assert redone.returncode == 0 and redone.stdout == first.stdout
+    assert probe("forbid").stdout == first.stdout
+    # Other flags are another probe (their acceptance is part of the result).
+    env["THEANO_FLAGS"] += ",gcc.cxxflags=-g"
+    assert probe("forbid").returncode != 0

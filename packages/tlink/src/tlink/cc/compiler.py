@@ -16,7 +16,10 @@ the same reason.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 import os
 import re
 import shlex
@@ -258,8 +261,54 @@ def compiler_info() -> CompilerInfo:
         with _lock:
             info = _probes.get(probe_key)
             if info is None:
-                info = _probe(*probe_key)
+                info = _probe_once(config.compiledir, *probe_key)
                 _probes[probe_key] = info
+    return info
+
+
+# Bump when the probe learns something new (a field of CompilerInfo, another flag).
+_PROBE_FORMAT = 1
+
+
+def _probe_once(compiledir: str, cxx: str, cxxflags: str, remove_opt: bool) -> CompilerInfo:
+    """The probe, read from ``compiledir`` when this machine already ran it for this compiler.
+
+    Probing runs the compiler nine times (about 0.15 s); a program whose C modules are all
+    in the cache would spend most of its compile time there. The saved result is keyed by
+    the compiler driver's resolved path and file identity (size, mtime, inode: an upgrade
+    changes them), the flags, the host and this format; a file that does not parse as a
+    probe is ignored and written again.
+    """
+    path = _resolve(cxx)
+    try:
+        st = os.stat(os.path.realpath(path))
+    except OSError:
+        return _probe(cxx, cxxflags, remove_opt)
+    ident = json.dumps([_PROBE_FORMAT, path, os.path.realpath(path), st.st_size,
+                        st.st_mtime_ns, st.st_ino, cxxflags, remove_opt, os.uname().nodename,
+                        os.uname().machine, list(OPTIONAL_FLAGS), list(DEFAULT_FLAGS)])
+    folder = os.path.join(os.path.abspath(compiledir), "probes")
+    file = os.path.join(folder, hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
+    try:
+        with open(file, encoding="utf-8") as f:
+            saved = json.load(f)
+        if saved.get("ident") == ident:
+            fields = saved["info"]
+            return CompilerInfo(**{k: tuple(v) if isinstance(v, list) else v
+                                   for k, v in fields.items()})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    info = _probe(cxx, cxxflags, remove_opt)
+    try:
+        from tlink.cc.cache import make_private_dir
+
+        make_private_dir(folder)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"ident": ident, "info": dataclasses.asdict(info)}, f)
+        os.replace(tmp, file)  # atomic: a reader sees the old file or the whole new one
+    except OSError:
+        pass  # a read-only compiledir: probe again next time
     return info
 
 
