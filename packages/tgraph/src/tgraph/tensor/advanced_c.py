@@ -18,33 +18,19 @@ casting rules then decide).
 from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["ADVANCED_C_VERSION", "ADVANCED_SUPPORT", "adv_inc_subtensor1_c_code",
            "adv_subtensor1_c_code"]
 
-ADVANCED_C_VERSION = (1,)
+ADVANCED_C_VERSION = (2,)
 
 _VALUES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
            "float32", "float64")
 
-ADVANCED_SUPPORT = r"""
+ADVANCED_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_ADVANCED_SUPPORT
 #define TGRAPH_ADVANCED_SUPPORT
-/* The shape as a tuple, kept alive in a small ring for error messages (%R). */
-static PyObject *tgraph_adv_shape(PyArrayObject *a) {
-    static PyObject *ring[4];
-    static int next = 0;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(ring[next]);
-    ring[next] = t;
-    next = (next + 1) % 4;
-    return t;
-}
-
 /* NumPy's spelling of a shape in its broadcast messages: "(2,3)", "(2,)", "()". */
 static PyObject *tgraph_adv_dims_str(const npy_intp *dims, int nd) {
     static PyObject *ring[2];
@@ -162,7 +148,7 @@ def adv_subtensor1_c_code(op, node, name: str, inputs: list[str], outputs: list[
     fail = sub["fail"]
     ct = f"npy_{dtype}"
     where = "(input shape %R)"
-    args = f", tgraph_adv_shape({x})"
+    args = f", tgraph_shape_tuple({x})"
     copy = _row_loops(name, nd, f"{name}_dst", z, f"{name}_src", f"{name}_xs",
                       f"*({ct} *){{d}} = *({ct} *){{s}};")
     dims = ", ".join([f"PyArray_DIM({i}, 0)"] + [f"PyArray_DIM({x}, {d})" for d in range(1, nd)])
@@ -215,7 +201,7 @@ def adv_inc_subtensor1_c_code(op, node, name: str, inputs: list[str], outputs: l
     fail = sub["fail"]
     ct = f"npy_{dtype}"
     where = "(x shape %R, y shape %R, %zd indices)"
-    args = (f", tgraph_adv_shape({x}), tgraph_adv_shape({y}),"
+    args = (f", tgraph_shape_tuple({x}), tgraph_shape_tuple({y}),"
             f" (Py_ssize_t)PyArray_DIM({i}, 0)")
     if op.set_instead_of_inc:
         stmt = f"*({ct} *){{d}} = *({ct} *){{s}};"

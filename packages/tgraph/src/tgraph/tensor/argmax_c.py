@@ -23,9 +23,9 @@ from tgraph.tensor.reduction_c import REDUCTION_SUPPORT
 
 __all__ = ["ARGMAX_C_VERSION", "ARGMAX_SUPPORT", "argmax_c_code"]
 
-ARGMAX_C_VERSION = (1,)
+ARGMAX_C_VERSION = (2,)
 
-# tgraph_reduce_shape (the shape as a tuple, for the error message) comes from here.
+# tgraph_shape_tuple (the shape as a tuple, for the error message) comes from here.
 ARGMAX_SUPPORT = REDUCTION_SUPPORT
 
 _DTYPES = {
@@ -74,7 +74,7 @@ def argmax_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
         lines.append(
             f"if (PyArray_DIM({x}, {a}) == 0) {{ PyErr_Format(PyExc_ValueError, "
             f"\"{op}: cannot take the max/argmax over the empty axis {a} of an input of "
-            f"shape %R\", tgraph_reduce_shape({x})); {fail} }}")
+            f"shape %R\", tgraph_shape_tuple({x})); {fail} }}")
     if with_max:
         lines.append(_output(z, ond, f"{name}_od", _DTYPES[dtype], fail))
     lines.append(_output(idx, ond, f"{name}_od", "NPY_INT64", fail))

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
 from tgraph.tensor.blas_c import BLAS_INIT, BLAS_SUPPORT
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["BATCHED_C_VERSION", "BATCHED_INIT", "BATCHED_SUPPORT", "batched_dot_c_code"]
 
-BATCHED_C_VERSION = (1,)
+BATCHED_C_VERSION = (2,)
 
 BATCHED_INIT = BLAS_INIT
 
@@ -51,7 +52,7 @@ static int tgraph_bdot_{p}(tgraph_bmat *x, tgraph_bmat *y, tgraph_bmat *z) {{
 }}
 """
 
-BATCHED_SUPPORT = BLAS_SUPPORT + r"""
+BATCHED_SUPPORT = BLAS_SUPPORT + SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_BATCHED_SUPPORT
 #define TGRAPH_BATCHED_SUPPORT
 /* One operand as a stack of n matrices rows x cols (strides in bytes). */
@@ -112,19 +113,6 @@ static int tgraph_bmat_prepare(PyArrayObject *a, int vec_as_row, tgraph_bmat *m,
     return -1;
 }
 
-static PyObject *tgraph_bdot_shape(PyArrayObject *a) {
-    static PyObject *ring[4];
-    static int next = 0;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(ring[next]);
-    ring[next] = t;
-    next = (next + 1) % 4;
-    return t;
-}
 """ + _GEMM.format(p="s", t="float") + _GEMM.format(p="d", t="double") + r"""
 #endif
 """
@@ -177,8 +165,8 @@ if (PyArray_DIM({x}, 0) != PyArray_DIM({y}, 0)
     || PyArray_DIM({x}, {xnd - 1}) != PyArray_DIM({y}, 1)) {{
     PyErr_Format(PyExc_ValueError, "BatchedDot: shapes %R and %R do not match: the batch "
                  "sizes (dimension 0) must be equal, and the last dimension of input 0 "
-                 "must equal dimension 1 of input 1", tgraph_bdot_shape({x}),
-                 tgraph_bdot_shape({y}));
+                 "must equal dimension 1 of input 1", tgraph_shape_tuple({x}),
+                 tgraph_shape_tuple({y}));
     {fail}
 }}
 {{

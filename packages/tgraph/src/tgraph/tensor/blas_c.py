@@ -15,6 +15,7 @@ float32 and float64 only; other dtypes raise MethodNotDefined and run ``perform`
 from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["BLAS_C_VERSION", "BLAS_INIT", "BLAS_LDFLAGS_MACRO", "BLAS_SUPPORT", "blas_c_code"]
 
@@ -298,30 +299,13 @@ def _prefix(op, dtype: str) -> str:
 def _shape_fail(op, formula: str, names: list[tuple[str, str]], fail: str) -> str:
     """C that raises the same ValueError text as the ops' ``_shape_error``."""
     fmt = ", ".join(f"{label}: %R" for label, _ in names)
-    args = ", ".join(f"tgraph_blas_shape({var})" for _, var in names)
+    args = ", ".join(f"tgraph_shape_tuple({var})" for _, var in names)
     return (f'{{ PyErr_Format(PyExc_ValueError, "{op}: shapes do not match for {formula} '
             f'({fmt})", {args}); {fail} }}')
 
 
-SHAPE_HELPER = r"""
-#ifndef TGRAPH_BLAS_SHAPE
-#define TGRAPH_BLAS_SHAPE
-/* A borrowed-in-practice tuple of the shape, kept alive in a small ring for error messages. */
-static PyObject *tgraph_blas_shape(PyArrayObject *a) {
-    static PyObject *ring[8];
-    static int next = 0;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(ring[next]);
-    ring[next] = t;
-    next = (next + 1) % 8;
-    return t;
-}
-#endif
-"""
+# The shape tuples of the error messages (kept under its old name for the ops' support code).
+SHAPE_HELPER = SHAPE_TUPLE_SUPPORT
 
 
 def _scalar(var: str, dtype_of: str) -> str:

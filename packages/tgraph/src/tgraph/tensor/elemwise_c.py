@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
 from tgraph.scalar.type import get_scalar_type
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = [
     "ELEMWISE_C_VERSION",
@@ -42,27 +43,25 @@ __all__ = [
     "scalar_node_for",
 ]
 
-ELEMWISE_C_VERSION = (3,)
+ELEMWISE_C_VERSION = (4,)
 
 #: Elements per OpenMP work item: a multiple of every vector width, large enough that
 #: scheduling costs nothing next to the work (Theano 1.0 scheduled single elements).
 OPENMP_BLOCK = 8192
 
-ELEMWISE_SUPPORT = r"""
+ELEMWISE_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_ELEMWISE_SUPPORT
 #define TGRAPH_ELEMWISE_SUPPORT
 /* "input dimension mismatch: input 0 has shape (2, 3), input 1 has shape (4, 3)" */
 static void tgraph_elemwise_mismatch(const char *op, int n, PyArrayObject **arrays,
                                      const char *detail) {
     PyObject *parts = PyList_New(0), *sep = NULL, *joined = NULL;
-    int i, d;
+    int i;
     if (parts == NULL) return;
     for (i = 0; i < n; ++i) {
-        PyObject *dims = PyTuple_New(PyArray_NDIM(arrays[i]));
+        PyObject *dims = tgraph_new_shape_tuple(arrays[i]);
         PyObject *text;
         if (dims == NULL) goto done;
-        for (d = 0; d < PyArray_NDIM(arrays[i]); ++d)
-            PyTuple_SET_ITEM(dims, d, PyLong_FromSsize_t(PyArray_DIM(arrays[i], d)));
         text = PyUnicode_FromFormat("input %d has shape %R", i, dims);
         Py_DECREF(dims);
         if (text == NULL || PyList_Append(parts, text) < 0) { Py_XDECREF(text); goto done; }

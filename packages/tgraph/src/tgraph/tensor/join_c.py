@@ -12,28 +12,15 @@ when an input's dtype is not the output's.
 from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["JOIN_C_VERSION", "JOIN_SUPPORT", "join_c_code"]
 
-JOIN_C_VERSION = (1,)
+JOIN_C_VERSION = (2,)
 
-JOIN_SUPPORT = r"""
+JOIN_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_JOIN_SUPPORT
 #define TGRAPH_JOIN_SUPPORT
-static PyObject *tgraph_join_shape(PyArrayObject *a) {
-    static PyObject *ring[4];
-    static int next = 0;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(ring[next]);
-    ring[next] = t;
-    next = (next + 1) % 4;
-    return t;
-}
-
 /* Copy src into z's slot starting at offset along axis (a view of z, then CopyInto). */
 static int tgraph_join_copy(PyArrayObject *z, PyArrayObject *src, int axis, npy_intp offset) {
     PyArrayObject *view;
@@ -77,7 +64,7 @@ def join_c_code(op, node, name: str, inputs: list[str], outputs: list[str], sub:
             f" {name}_d)) {{",
             f"    PyErr_Format(PyExc_ValueError, \"{op}: input {k} has shape %R but input 0"
             f" has shape %R; all dimensions except the join axis %d must match\","
-            f" tgraph_join_shape({t}), tgraph_join_shape({t0}), (int){ax});",
+            f" tgraph_shape_tuple({t}), tgraph_shape_tuple({t0}), (int){ax});",
             f"    {fail}",
             "  }",
             "}",

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
 from tgraph.scalar.type import get_scalar_type
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["REDUCTION_C_VERSION", "careduce_c_code"]
 
-REDUCTION_C_VERSION = (1,)
+REDUCTION_C_VERSION = (2,)
 
 _FOLDS = {
     "Add": "{a} + {b}",
@@ -102,7 +103,7 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
             lines.append(
                 f"if (PyArray_DIM({x}, {d}) == 0) {{ PyErr_Format(PyExc_ValueError, "
                 f"\"{op}: cannot reduce the empty axis {d} of an input of shape %R: "
-                f"{op.scalar_op} has no identity value\", tgraph_reduce_shape({x})); {fail} }}")
+                f"{op.scalar_op} has no identity value\", tgraph_shape_tuple({x})); {fail} }}")
     lines += [
         f"if ({z} == NULL || !PyArray_IS_C_CONTIGUOUS({z})"
         f" || !PyArray_CompareLists(PyArray_DIMS({z}), {name}_od, {ond})) {{",
@@ -179,19 +180,4 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
     return "\n".join(lines)
 
 
-REDUCTION_SUPPORT = r"""
-#ifndef TGRAPH_REDUCE_SHAPE
-#define TGRAPH_REDUCE_SHAPE
-static PyObject *tgraph_reduce_shape(PyArrayObject *a) {
-    static PyObject *last = NULL;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(last);
-    last = t;
-    return t;
-}
-#endif
-"""
+REDUCTION_SUPPORT = SHAPE_TUPLE_SUPPORT

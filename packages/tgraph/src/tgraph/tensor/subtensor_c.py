@@ -13,13 +13,14 @@ IncSubtensor copies x unless in place, takes the region as a view, then sets it
 from __future__ import annotations
 
 from tgraph.graph.type import Type
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["SUBTENSOR_C_VERSION", "SUBTENSOR_INIT", "SUBTENSOR_SUPPORT", "SubtensorCMixin",
            "incsubtensor_c_code", "subtensor_c_code"]
 
-SUBTENSOR_C_VERSION = (1,)
+SUBTENSOR_C_VERSION = (2,)
 
-SUBTENSOR_SUPPORT = r"""
+SUBTENSOR_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_SUBTENSOR_SUPPORT
 #define TGRAPH_SUBTENSOR_SUPPORT
 static PyObject *tgraph_np_add = NULL;
@@ -34,20 +35,11 @@ static int tgraph_subtensor_load(void) {
     return tgraph_np_add == NULL ? -1 : 0;
 }
 
-static PyObject *tgraph_shape_of(PyArrayObject *a) {
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return NULL;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    return t;
-}
-
 /* Raise exc "<op>: <message> (<what> shape <shape>)", with perform's wording. */
 static void tgraph_index_error(PyObject *exc, const char *op, const char *msg,
                                const char *shapes, PyArrayObject *x, PyArrayObject *y) {
-    PyObject *xs = tgraph_shape_of(x);
-    PyObject *ys = y ? tgraph_shape_of(y) : NULL;
+    PyObject *xs = tgraph_new_shape_tuple(x);
+    PyObject *ys = y ? tgraph_new_shape_tuple(y) : NULL;
     if (xs == NULL) return;
     if (y) PyErr_Format(exc, "%s: %s (x shape %R, y shape %R)", op, msg, xs, ys);
     else PyErr_Format(exc, "%s: %s (%s %R)", op, msg, shapes, xs);

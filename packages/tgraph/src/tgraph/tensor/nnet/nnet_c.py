@@ -9,12 +9,13 @@ the normalised row. Errors raise the same class (``NNetInputError``) with the sa
 from __future__ import annotations
 
 from tgraph.graph.utils import MethodNotDefined
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["NNET_C_VERSION", "NNET_INIT", "NNET_SUPPORT", "NNetCMixin", "nnet_c_code"]
 
-NNET_C_VERSION = (1,)
+NNET_C_VERSION = (2,)
 
-NNET_SUPPORT = r"""
+NNET_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
 #ifndef TGRAPH_NNET_SUPPORT
 #define TGRAPH_NNET_SUPPORT
 static PyObject *tgraph_nnet_error = NULL;
@@ -32,20 +33,6 @@ static int tgraph_nnet_load(void) {
 #define TGRAPH_AT2(a, i, j) (PyArray_BYTES(a) + (i) * PyArray_STRIDE(a, 0) \
                              + (j) * PyArray_STRIDE(a, 1))
 #define TGRAPH_AT1(a, i) (PyArray_BYTES(a) + (i) * PyArray_STRIDE(a, 0))
-
-static PyObject *tgraph_nnet_shape(PyArrayObject *a) {
-    static PyObject *ring[4];
-    static int next = 0;
-    PyObject *t = PyTuple_New(PyArray_NDIM(a));
-    int d;
-    if (t == NULL) return Py_None;
-    for (d = 0; d < PyArray_NDIM(a); ++d)
-        PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a, d)));
-    Py_XDECREF(ring[next]);
-    ring[next] = t;
-    next = (next + 1) % 4;
-    return t;
-}
 
 /* class index k of row i must be in [0, n) */
 static int tgraph_check_class(const char *op, npy_int64 k, npy_intp n) {
@@ -100,7 +87,7 @@ def _log(work: str) -> str:
 def _bias_check(op, x: str, b: str, fail: str) -> str:
     return (f"if (PyArray_DIM({b}, 0) != PyArray_DIM({x}, 1)) {{ PyErr_Format(tgraph_nnet_error,"
             f" \"{op}: b has length %zd but x has shape %R; b must have one entry per column"
-            f" of x\", (Py_ssize_t)PyArray_DIM({b}, 0), tgraph_nnet_shape({x})); {fail} }}")
+            f" of x\", (Py_ssize_t)PyArray_DIM({b}, 0), tgraph_shape_tuple({x})); {fail} }}")
 
 
 def _softmax_rows(name, work, x, b, out, log: bool, extra_row: str = "",
