@@ -1,4 +1,5 @@
-"""C code of the argmax, batched-dot and advanced-indexing ops against their ``perform``.
+"""C code of the argmax, batched-dot, advanced-indexing, join and checked-view ops against
+their ``perform``.
 
 Each op is compiled twice, with the ``c`` linker (which refuses an op without C code, so
 a passing test also shows the op runs in C) and with ``py``, and both are called on the
@@ -366,3 +367,27 @@ def test_join_through_theano_function():
     a = np.ones((2, 3), "float32")
     b = np.zeros((2, 1), "float32")
     np.testing.assert_array_equal(f(a, b), np.concatenate([a, b], axis=1))
+
+
+# -- Rebroadcast / SpecifyShape (checked views) ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rebroadcast_and_specify_shape_c_are_checked_views(dtype):
+    from tgraph.tensor.rebroadcast import Rebroadcast
+    from tgraph.tensor.shape import specify_shape
+
+    rng = np.random.default_rng(7)
+    x = T.tensor3("x", dtype=dtype)
+    n = T.lscalar("n")
+    rb = Rebroadcast((0, True), (2, False))(x)
+    sp = specify_shape(x, (1, n, 4))
+    fc, fp = compile_both([x, n], [rb, sp])
+    for v in layouts(values(rng, (1, 3, 4), dtype)).values():
+        assert_same(fc(v, 3), fp(v, 3), dtype)
+    bad = values(rng, (2, 3, 4), dtype)
+    assert_same_error(fc, fp, bad, 3)  # Rebroadcast: dimension 0 has size 2
+    assert_same_error(fc, fp, values(rng, (1, 3, 4), dtype), 5)  # SpecifyShape's error
+    with pytest.raises(Exception, match=r"the value has shape \(1, 3, 4\), but the graph "
+                                        r"declared shape \(1, 5, 4\)"):
+        fc(values(rng, (1, 3, 4), dtype), 5)

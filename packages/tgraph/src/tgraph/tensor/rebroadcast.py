@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from tgraph.graph.basic import Apply, Variable
 from tgraph.graph.op import Op
+from tgraph.graph.utils import MethodNotDefined
 
 
 class Rebroadcast(Op):
@@ -42,6 +43,25 @@ class Rebroadcast(Op):
                     f"size {x.shape[a]}"
                 )
         outputs[0][0] = x
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        """The same checks and view in C, so graphs around it stay on the VM's C loop."""
+        from tgraph.tensor.type import TensorType
+
+        if not isinstance(node.inputs[0].type, TensorType):
+            raise MethodNotDefined(f"{self}: C code only for tensors")
+        (x,), (z,) = inputs, outputs
+        lines = [
+            f"if (PyArray_DIM({x}, {a}) != 1) {{ PyErr_Format(PyExc_ValueError, "
+            f'"Rebroadcast: dimension {a} was declared broadcastable (size 1) but has '
+            f'size %zd", (Py_ssize_t)PyArray_DIM({x}, {a})); {sub["fail"]} }}'
+            for a, b in self.axis if b
+        ]
+        lines.append(f"Py_XDECREF({z}); {z} = {x}; Py_INCREF({z});")
+        return "\n".join(lines)
+
+    def c_code_cache_version(self):
+        return (1,)
 
     def infer_shape(self, node, input_shapes):
         (shp,) = input_shapes

@@ -44,7 +44,7 @@ from tgraph.tensor.basic import (
     register_constant_value_finder,
 )
 from tgraph.tensor.rebroadcast import addbroadcast, patternbroadcast, unbroadcast
-from tgraph.tensor.shape_c import ShapeCMixin
+from tgraph.tensor.shape_c import SPECIFY_SHAPE_SUPPORT, ShapeCMixin, specify_shape_c_code
 from tgraph.tensor.type import TensorType
 from tgraph.tensor.variable import _lib
 
@@ -650,6 +650,15 @@ class SpecifyShape(Op):
                 f"declared shape {declared}"
             )
         output_storage[0][0] = x
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return specify_shape_c_code(self, node, name, inputs, outputs, sub)
+
+    def c_support_code(self, **kwargs):
+        return SPECIFY_SHAPE_SUPPORT
+
+    def c_code_cache_version(self):
+        return (1,)
 
     def known_dim(self, node, i, recurse):
         value = _entry_known(node.inputs[1], i, recurse)

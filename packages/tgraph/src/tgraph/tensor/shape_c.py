@@ -7,9 +7,12 @@ AllocEmpty next to its Gemv). Errors carry the same text as ``perform``'s.
 
 from __future__ import annotations
 
+from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
+
 __all__ = [
     "SHAPE_C_VERSION",
     "SHAPE_SUPPORT",
+    "SPECIFY_SHAPE_SUPPORT",
     "ShapeCMixin",
     "alloc_c_code",
     "allocempty_c_code",
@@ -17,6 +20,7 @@ __all__ = [
     "reshape_c_code",
     "shape_c_code",
     "shape_i_c_code",
+    "specify_shape_c_code",
 ]
 
 SHAPE_C_VERSION = (1,)
@@ -70,6 +74,56 @@ static int tgraph_empty_like_dims(PyArrayObject **out, int nd, npy_intp *dims, i
 }
 #endif
 """
+
+
+SPECIFY_SHAPE_SUPPORT = SHAPE_TUPLE_SUPPORT + r"""
+#ifndef TGRAPH_SPECIFY_SHAPE_SUPPORT
+#define TGRAPH_SPECIFY_SHAPE_SUPPORT
+/* Whether x has exactly the shape listed in the int64 vector shp. */
+static int tgraph_has_shape(PyArrayObject *x, PyArrayObject *shp) {
+    int d;
+    if (PyArray_NDIM(shp) != 1 || PyArray_DIM(shp, 0) != PyArray_NDIM(x)) return 0;
+    for (d = 0; d < PyArray_NDIM(x); ++d)
+        if (*(npy_int64 *)PyArray_GETPTR1(shp, d) != (npy_int64)PyArray_DIM(x, d)) return 0;
+    return 1;
+}
+
+/* Raise perform's SpecifyShapeError: "the value has shape (2, 3), but the graph declared
+   shape (2, 4)". */
+static void tgraph_specify_shape_error(PyArrayObject *x, PyArrayObject *shp) {
+    PyObject *mod = PyImport_ImportModule("tgraph.tensor.shape");
+    PyObject *exc = mod ? PyObject_GetAttrString(mod, "SpecifyShapeError") : NULL;
+    PyObject *have = NULL, *declared = NULL;
+    npy_intp n = PyArray_NDIM(shp) == 1 ? PyArray_DIM(shp, 0) : 0, d;
+    Py_XDECREF(mod);
+    if (exc == NULL) return;
+    have = tgraph_new_shape_tuple(x);
+    declared = PyTuple_New(n);
+    if (have != NULL && declared != NULL) {
+        for (d = 0; d < n; ++d)
+            PyTuple_SET_ITEM(declared, d,
+                             PyLong_FromLongLong(*(npy_int64 *)PyArray_GETPTR1(shp, d)));
+        PyErr_Format(exc, "SpecifyShape: the value has shape %R, but the graph declared "
+                     "shape %R", have, declared);
+    }
+    Py_DECREF(exc);
+    Py_XDECREF(have);
+    Py_XDECREF(declared);
+}
+#endif
+"""
+
+
+def specify_shape_c_code(op, node, name, inputs, outputs, sub) -> str:
+    """Check the shape, then return the input itself (SpecifyShape's view)."""
+    from tgraph.graph.utils import MethodNotDefined
+    from tgraph.tensor.type import TensorType
+
+    if not isinstance(node.inputs[0].type, TensorType) or node.inputs[1].dtype != "int64":
+        raise MethodNotDefined(f"{op}: C code only for a tensor and an int64 shape")
+    (x, shp), (z,) = inputs, outputs
+    return (f"if (!tgraph_has_shape({x}, {shp})) {{ tgraph_specify_shape_error({x}, {shp}); "
+            f"{sub['fail']} }}\nPy_XDECREF({z}); {z} = {x}; Py_INCREF({z});")
 
 
 def _scalar_int(var: str) -> str:
