@@ -235,3 +235,44 @@ def test_a_new_process_reads_the_saved_probe_without_running_the_compiler(tmp_pa
     # Other flags are another probe (their acceptance is part of the result).
     env["THEANO_FLAGS"] += ",gcc.cxxflags=-g"
     assert probe("forbid").returncode != 0
+
+
+def test_prefetch_probes_once_in_the_background_and_compiler_info_waits(fresh_probe,
+                                                                        monkeypatch):
+    import threading
+    import time
+
+    from tlink.cc import compiler as compiler_module
+
+    calls, started = [], threading.Event()
+    real = compiler_module._probe_once
+
+    def slow_probe(*args):
+        calls.append(threading.current_thread().name)
+        started.set()
+        time.sleep(0.2)
+        return real(*args)
+
+    monkeypatch.setattr(compiler_module, "_probe_once", slow_probe)
+    compiler_module.prefetch_compiler_info()
+    assert started.wait(5)
+    compiler_module.prefetch_compiler_info()  # already running: no second probe
+    info = compiler_info()  # waits for the background probe instead of probing again
+    assert calls == ["tlink-compiler-probe"]
+    compiler_module.prefetch_compiler_info()  # known: nothing started
+    assert compiler_info() is info and len(calls) == 1
+
+
+def test_function_prefetches_the_probe_only_for_linkers_using_c(fresh_probe, monkeypatch):
+    import tgraph.tensor as T
+    from tlink import Mode, function
+    from tlink.cc import compiler as compiler_module
+
+    calls = []
+    monkeypatch.setattr(compiler_module, "prefetch_compiler_info", lambda: calls.append(1))
+    x = T.dvector("x")
+    function([x], x + 1, mode=Mode(linker="py", optimizer=None))
+    function([x], x + 1, mode=Mode(linker="vm", optimizer=None))
+    assert calls == []
+    function([x], x + 1, mode=Mode(linker="cvm", optimizer=None))
+    assert calls == [1]

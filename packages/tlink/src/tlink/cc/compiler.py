@@ -258,12 +258,42 @@ def compiler_info() -> CompilerInfo:
     probe_key = (config.cxx, config.gcc__cxxflags, bool(config.cmodule__remove_gxx_opt))
     info = _probes.get(probe_key)
     if info is None:
-        with _lock:
-            info = _probes.get(probe_key)
-            if info is None:
-                info = _probe_once(config.compiledir, *probe_key)
-                _probes[probe_key] = info
+        info = _probe_locked(config.compiledir, probe_key)
     return info
+
+
+def _probe_locked(compiledir: str, probe_key: tuple) -> CompilerInfo:
+    with _lock:  # a probe started by prefetch_compiler_info is waited for here
+        info = _probes.get(probe_key)
+        if info is None:
+            info = _probe_once(compiledir, *probe_key)
+            _probes[probe_key] = info
+    return info
+
+
+def prefetch_compiler_info() -> None:
+    """Start probing ``config.cxx`` in a background thread, unless it is known already.
+
+    ``function`` calls this before optimizing a graph whose linker uses C, so the probe (in a
+    new compile directory, nine short compiler runs) overlaps the rewrites instead of
+    delaying the first compilation. Errors are left for :func:`compiler_info` to raise.
+    """
+    from tgraph import config
+
+    if not config.cxx.strip():
+        return
+    probe_key = (config.cxx, config.gcc__cxxflags, bool(config.cmodule__remove_gxx_opt))
+    if probe_key in _probes or _lock.locked():
+        return
+    compiledir = config.compiledir
+
+    def run() -> None:
+        try:
+            _probe_locked(compiledir, probe_key)
+        except Exception:  # compiler_info probes again and reports it
+            pass
+
+    threading.Thread(target=run, name="tlink-compiler-probe", daemon=True).start()
 
 
 # Bump when the probe learns something new (a field of CompilerInfo, another flag).

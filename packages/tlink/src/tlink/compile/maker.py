@@ -272,6 +272,7 @@ class FunctionMaker:
         if fgraph is None:
             fgraph, additional_outputs = std_fgraph(inputs, outputs, accept_inplace)
             fgraph.profile = profile
+            _prefetch_compiler(mode)
             self._optimize(fgraph, mode, profile)
             insert_deepcopy(fgraph, inputs, outputs + additional_outputs)
         else:
@@ -471,3 +472,18 @@ def orig_function(inputs, outputs, mode=None, accept_inplace: bool = False,
         if not hasattr(profile, "programs"):  # a user's own profile object
             profile.nb_nodes = len(fn.maker.fgraph.apply_nodes)
     return fn
+
+
+def _prefetch_compiler(mode: Any) -> None:
+    """Probe the C compiler while the graph is optimized, when the linker may use C."""
+    linker = getattr(mode, "provided_linker", None)
+    if isinstance(linker, str) and linker in ("py", "vm", "vm_nogc"):
+        return
+    if getattr(linker, "c_thunks", None) is False:
+        return
+    from tlink.cc.compiler import prefetch_compiler_info
+
+    try:
+        prefetch_compiler_info()
+    except Exception:  # only a head start; linking probes and reports
+        pass
