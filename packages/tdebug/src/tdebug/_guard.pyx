@@ -56,7 +56,13 @@ cdef struct GuardData:
     double limit
 
 
-cdef inline double _sumsq_f32(const float *p, Py_ssize_t n) noexcept nogil:
+ctypedef fused real_t:
+    float
+    double
+
+
+cdef inline double _sumsq(const real_t *p, Py_ssize_t n) noexcept nogil:
+    """The sum of squares in double, in eight partial sums (no single dependency chain)."""
     cdef double s[8]
     cdef Py_ssize_t i, j
     for j in range(8):
@@ -68,22 +74,6 @@ cdef inline double _sumsq_f32(const float *p, Py_ssize_t n) noexcept nogil:
         i += 8
     while i < n:
         s[0] += <double>p[i] * <double>p[i]
-        i += 1
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
-
-
-cdef inline double _sumsq_f64(const double *p, Py_ssize_t n) noexcept nogil:
-    cdef double s[8]
-    cdef Py_ssize_t i, j
-    for j in range(8):
-        s[j] = 0.0
-    i = 0
-    while i + 8 <= n:
-        for j in range(8):
-            s[j] += p[i + j] * p[i + j]
-        i += 8
-    while i < n:
-        s[0] += p[i] * p[i]
         i += 1
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 
@@ -103,9 +93,9 @@ cdef inline int _passes(PyObject *value, double limit) noexcept:
         return 0
     typenum = cnp.PyArray_TYPE(arr)
     if typenum == cnp.NPY_FLOAT32:
-        s = _sumsq_f32(<const float *>cnp.PyArray_DATA(arr), n)
+        s = _sumsq(<const float *>cnp.PyArray_DATA(arr), n)
     elif typenum == cnp.NPY_FLOAT64:
-        s = _sumsq_f64(<const double *>cnp.PyArray_DATA(arr), n)
+        s = _sumsq(<const double *>cnp.PyArray_DATA(arr), n)
     else:
         return 0
     return 1 if s < limit else 0
