@@ -227,3 +227,13 @@ def test_seed_in_float32_with_large_logits_is_not_a_bad_optimization():
     assert np.abs(data[0] @ w0).max() > 40  # the overflow regime of the seed
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)
+
+
+def test_profile_counts_every_node_under_debugmode():
+    x = T.dvector("x")
+    f = function([x], T.exp(x) * 2, mode=DebugMode(stability_patience=1), profile=True)
+    for _ in range(3):
+        f(np.ones(4))
+    counts = f.profile.apply_callcount
+    assert counts and set(counts.values()) == {3}
+    assert all(t >= 0 for t in f.profile.apply_time.values())

@@ -56,6 +56,7 @@ from tlink.linker.base import (
     map_storage,
 )
 from tlink.linker.errors import raise_with_op
+from tlink.linker.vm import VM
 
 __all__ = ["DebugLinker", "DebugSettings", "DebugVM"]
 
@@ -472,20 +473,10 @@ class DebugVM:
                 values[var] = xmap[var][0]
 
     # -- the VM protocol -------------------------------------------------------------------
-    def clear_storage(self) -> None:
-        """Empty every computed cell (inputs keep their values)."""
-        for var, cell in self.storage_map.items():
-            if var.owner is not None:
-                cell[0] = None
-
-    def update_profile(self, profile: Any) -> None:
-        """Add the per-node times and counts to ``profile``, then reset them."""
-        for k, node in enumerate(self.nodes):
-            profile.apply_time[node] = profile.apply_time.get(node, 0.0) + self.call_times[k]
-            profile.apply_callcount[node] = (
-                profile.apply_callcount.get(node, 0) + self.call_counts[k])
-            self.call_times[k] = 0.0
-            self.call_counts[k] = 0
+    # The same bookkeeping as tlink's VMs (this runner has their storage_map, nodes,
+    # call_times and call_counts attributes).
+    clear_storage = VM.clear_storage
+    update_profile = VM.update_profile
 
 
 def _toposort(sources: dict, done: set) -> list[Apply]:
