@@ -22,7 +22,12 @@ from tlink.cc import (
     native_isa,
     warn_no_compiler_once,
 )
-from tlink.cc.compiler import DEFAULT_FLAGS, build_command, reset_compiler_probe
+from tlink.cc.compiler import (
+    DEFAULT_FLAGS,
+    OPTIONAL_FLAGS,
+    build_command,
+    reset_compiler_probe,
+)
 from tlink.errors import FallbackWarning, TlinkError
 
 needs_cc = pytest.mark.skipif(not compiler_available(), reason="no C compiler (config.cxx)")
@@ -51,7 +56,7 @@ def test_probe_finds_the_compiler_its_version_and_default_flags():
 def test_optional_flags_are_those_the_compiler_accepts(tmp_path):
     info = compiler_info()
     (tmp_path / "t.c").write_text("int f(void) { return 0; }\n")
-    for flag in ("-march=native", "-fopenmp-simd"):
+    for flag in OPTIONAL_FLAGS:
         accepted = subprocess.run(
             [info.cxx, "-x", "c", "-Werror", flag, "-c", "t.c", "-o", "t.o"],
             cwd=tmp_path, capture_output=True, check=False,
