@@ -1,3 +1,3 @@
 """Version of the tgraph distribution, read by the build backend."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
