@@ -193,3 +193,30 @@ def test_reductions_are_merged_in_the_specialized_graph():
     v = _m((2, 3, 4))
     got = evaluate(fg.outputs, {fg.inputs[0]: v})[0]
     np.testing.assert_allclose(got, 2 * v.sum(axis=(0, 1)))
+
+
+@pytest.mark.fires("local_max_and_argmax")
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_max_without_its_argmax_becomes_a_reduction(axis):
+    from tgraph.tensor.math_reductions import max_and_argmax
+    from tgraph.tensor.reduction import Max, MaxAndArgmax
+
+    x = tt.matrix("x")
+    mx, _am = max_and_argmax(x, axis)
+    fg = optimize([mx * 2], [x], S.local_max_and_argmax)
+    ops = [n.op for n in fg.toposort()]
+    assert any(isinstance(op, Max) for op in ops)
+    assert not any(isinstance(op, MaxAndArgmax) for op in ops)
+    v = np.array([[1.0, np.nan, 3.0], [4.0, 0.5, -2.0]])
+    got = agree(fg, [mx * 2], [x], [v])[0]
+    np.testing.assert_array_equal(got, 2 * np.max(v, axis=axis))  # NaN propagates as NumPy's
+
+
+def test_max_and_argmax_kept_when_the_argmax_is_read():
+    from tgraph.tensor.math_reductions import max_and_argmax
+    from tgraph.tensor.reduction import MaxAndArgmax
+
+    x = tt.matrix("x")
+    mx, am = max_and_argmax(x, 1)
+    fg = optimize([mx, am], [x], S.local_max_and_argmax)
+    assert [type(n.op) for n in fg.toposort()] == [MaxAndArgmax]

@@ -19,13 +19,13 @@ from tgraph.tensor.c_shape import SHAPE_TUPLE_SUPPORT
 
 __all__ = ["REDUCTION_C_VERSION", "careduce_c_code"]
 
-REDUCTION_C_VERSION = (2,)
+REDUCTION_C_VERSION = (3,)
 
 _FOLDS = {
     "Add": "{a} + {b}",
     "Mul": "{a} * {b}",
-    "Maximum": "(({a} >= {b}) || ({a} != {a})) ? {a} : {b}",
-    "Minimum": "(({a} <= {b}) || ({a} != {a})) ? {a} : {b}",
+    "Maximum": "(({a} >= {b}) | ({a} != {a})) ? {a} : {b}",  # | : no branch, vectorisable
+    "Minimum": "(({a} <= {b}) | ({a} != {a})) ? {a} : {b}",
     "AND": "{a} & {b}",  # bitwise on integers, logical on bools (0/1), as NumPy
     "OR": "{a} | {b}",
     "XOR": "{a} ^ {b}",
@@ -62,18 +62,59 @@ def _start_value(op, acc: str) -> str:
     return str(int(identity)) if isinstance(identity, bool) else repr(identity)
 
 
-def _fold(op, acc: str, name: str, sub: dict) -> str:
-    """C statements ``{name}_a = fold({name}_a, {name}_v)`` in the accumulator type."""
+def _fold(op, acc: str, name: str, sub: dict, a: str = "", b: str = "") -> str:
+    """C statements ``a = fold(a, b)`` in the accumulator type (default names
+    ``{name}_a`` and ``{name}_v``)."""
+    a, b = a or f"{name}_a", b or f"{name}_v"
     template = _FOLDS.get(type(op.scalar_op).__name__)
     if template is not None:
-        return f"{name}_a = {template.format(a=f'{name}_a', b=f'{name}_v')};"
+        return f"{a} = {template.format(a=a, b=b)};"
     stype = get_scalar_type(acc)
     snode = op.scalar_op.make_node(stype.make_variable(), stype.make_variable())
     if snode.outputs[0].type.dtype != acc:
         raise MethodNotDefined(f"{op}: the fold's output dtype is not the accumulator's")
-    code = op.scalar_op.c_code(snode, f"{name}_s", [f"{name}_a", f"{name}_v"],
-                               [f"{name}_r"], sub)
-    return f"{{ npy_{acc} {name}_r; {code} {name}_a = {name}_r; }}"
+    code = op.scalar_op.c_code(snode, f"{name}_s", [a, b], [f"{name}_r"], sub)
+    return f"{{ npy_{acc} {name}_r; {code} {a} = {name}_r; }}"
+
+
+# Partial accumulators of a contiguous reduced row: eight independent chains instead of one
+# (a single running sum waits on each addition), combined pairwise at the end.
+_LANES = 8
+
+
+def _row_fold(op, acc: str, idtype: str, name: str, sub: dict, xp: str, indent: str) -> list:
+    """Fold the contiguous row at ``xp`` (``{name}_n`` elements) into ``{name}_a``.
+
+    Element ``i`` goes to lane ``i % 8``; each step folds eight elements into the eight
+    lanes with one vectorisable loop, and the lanes are combined pairwise at the end.
+    """
+    lane, v, n = f"{name}_L", f"{name}_v", f"{name}_n"
+    start = _start_value(op, acc)
+    lines = [f"{indent}const npy_{idtype} *{name}_row = (const npy_{idtype} *){xp};",
+             f"{indent}npy_{acc} {lane}[{_LANES}];",
+             f"{indent}for (int k = 1; k < {_LANES}; ++k) {lane}[k] = ({start});",
+             f"{indent}{lane}[0] = {name}_a;",
+             f"{indent}npy_intp {name}_i = 0;",
+             f"{indent}for (; {name}_i + {_LANES} <= {n}; {name}_i += {_LANES}) {{",
+             f"{indent}  #pragma omp simd",
+             f"{indent}  for (int k = 0; k < {_LANES}; ++k) {{",
+             f"{indent}    npy_{acc} {name}_l = {lane}[k];",
+             f"{indent}    npy_{acc} {v} = (npy_{acc}){name}_row[{name}_i + k];",
+             f"{indent}    {_fold(op, acc, name, sub, f'{name}_l')}",
+             f"{indent}    {lane}[k] = {name}_l;",
+             f"{indent}  }}",
+             f"{indent}}}",
+             f"{indent}for (; {name}_i < {n}; ++{name}_i) {{"
+             f" npy_{acc} {v} = (npy_{acc}){name}_row[{name}_i];"
+             f" {_fold(op, acc, name, sub, f'{lane}[0]')} }}"]
+    step = 1
+    while step < _LANES:  # pairwise: L0 op= L1, L2 op= L3, ...; then L0 op= L2, ...
+        for k in range(0, _LANES, 2 * step):
+            pair = _fold(op, acc, name, sub, f"{lane}[{k}]", f"{lane}[{k + step}]")
+            lines.append(f"{indent}{pair}")
+        step *= 2
+    lines.append(f"{indent}{name}_a = {lane}[0];")
+    return lines
 
 
 def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
@@ -149,21 +190,51 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
         lines += [
             f"{indent}npy_{acc} {name}_a = *(npy_{acc} *){name}_cp{d};",
             f"{indent}const npy_intp {name}_s = PyArray_STRIDE({x}, {d});",
-            f"{indent}for (npy_intp i{d} = 0; i{d} < PyArray_DIM({x}, {d}); ++i{d}) {{",
-            f"{indent}  npy_{acc} {name}_v = (npy_{acc})"
+            f"{indent}const npy_intp {name}_n = PyArray_DIM({x}, {d});",
+            f"{indent}if ({name}_s == (npy_intp)sizeof(npy_{idtype})) {{",
+            *_row_fold(op, acc, idtype, name, sub, f"{name}_xp{d}", indent + "  "),
+            f"{indent}}} else {{",
+            f"{indent}  for (npy_intp i{d} = 0; i{d} < {name}_n; ++i{d}) {{",
+            f"{indent}    npy_{acc} {name}_v = (npy_{acc})"
             f"(*(npy_{idtype} *)({name}_xp{d} + i{d} * {name}_s));",
-            f"{indent}  {fold}",
+            f"{indent}    {fold}",
+            f"{indent}  }}",
             f"{indent}}}",
             f"{indent}*(npy_{acc} *){name}_cp{d} = {name}_a;",
         ]
+        closing = loop_dims
     else:
+        # The last dimension is kept: fold a whole row of x into a row of accumulators, a
+        # loop the compiler vectorises when both are contiguous (no dependency between
+        # iterations; the accumulator is a fresh array, never x).
+        indent = indent[:-2]
+        lines.pop()
+        lines.pop()
+        lines.pop()
+        d = nd - 1
+        body = [f"npy_{acc} {name}_a = {name}_c[j];",
+                f"npy_{acc} {name}_v = (npy_{acc}){name}_r[j];", fold, f"{name}_c[j] = {name}_a;"]
         lines += [
-            f"{indent}npy_{acc} {name}_a = *(npy_{acc} *){name}_cp{nd};",
-            f"{indent}npy_{acc} {name}_v = (npy_{acc})(*(npy_{idtype} *){name}_xp{nd});",
-            f"{indent}{fold}",
-            f"{indent}*(npy_{acc} *){name}_cp{nd} = {name}_a;",
+            f"{indent}const npy_intp {name}_n = PyArray_DIM({x}, {d});",
+            f"{indent}if (PyArray_STRIDE({x}, {d}) == (npy_intp)sizeof(npy_{idtype})"
+            f" && {name}_ast[{d}] == (npy_intp)sizeof(npy_{acc})) {{",
+            f"{indent}  const npy_{idtype} *{name}_r = (const npy_{idtype} *){name}_xp{d};",
+            f"{indent}  npy_{acc} *{name}_c = (npy_{acc} *){name}_cp{d};",
+            f"{indent}  #pragma omp simd",
+            f"{indent}  for (npy_intp j = 0; j < {name}_n; ++j) {{ {' '.join(body)} }}",
+            f"{indent}}} else {{",
+            f"{indent}  for (npy_intp i{d} = 0; i{d} < {name}_n; ++i{d}) {{",
+            f"{indent}    char *{name}_xq = {name}_xp{d} + i{d} * PyArray_STRIDE({x}, {d});",
+            f"{indent}    char *{name}_cq = {name}_cp{d} + i{d} * {name}_ast[{d}];",
+            f"{indent}    npy_{acc} {name}_a = *(npy_{acc} *){name}_cq;",
+            f"{indent}    npy_{acc} {name}_v = (npy_{acc})(*(npy_{idtype} *){name}_xq);",
+            f"{indent}    {fold}",
+            f"{indent}    *(npy_{acc} *){name}_cq = {name}_a;",
+            f"{indent}  }}",
+            f"{indent}}}",
         ]
-    for _ in range(loop_dims):
+        closing = loop_dims - 1
+    for _ in range(closing):
         indent = indent[:-2]
         lines.append(f"{indent}}}")
     lines.append("}")

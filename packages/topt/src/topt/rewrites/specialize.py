@@ -18,7 +18,7 @@ from tgraph.tensor.basic import constant
 from tgraph.tensor.dot import dot
 from tgraph.tensor.elemwise import DimShuffle, Elemwise
 from tgraph.tensor.join import Join
-from tgraph.tensor.reduction import CAReduce, Prod, Sum
+from tgraph.tensor.reduction import CAReduce, Max, MaxAndArgmax, Prod, Sum
 from topt.engine import copy_stack_trace, local_optimizer
 from topt.optdb import register_canonicalize, register_specialize, register_uncanonicalize
 from topt.rewrites._canon_helpers import (
@@ -30,6 +30,7 @@ from topt.rewrites._canon_helpers import (
 )
 
 __all__ = [
+    "local_max_and_argmax",
     "local_opt_alloc",
     "local_reduce_join",
     "local_sum_prod_mul_by_scalar",
@@ -212,3 +213,23 @@ def is_ds(var, order) -> bool:
     """Whether ``var`` is a DimShuffle with exactly ``order``."""
     return (var.owner is not None and isinstance(var.owner.op, DimShuffle)
             and tuple(var.owner.op.new_order) == tuple(order))
+
+
+@register_uncanonicalize
+@local_optimizer([MaxAndArgmax])
+def local_max_and_argmax(fgraph, node):
+    """max_and_argmax(x) whose argmax nobody reads -> max(x) (Theano 1.0's rewrite).
+
+    ``tensor.max`` builds MaxAndArgmax, whose C tracks the position of every candidate;
+    Max is a plain reduction whose contiguous loops vectorise.
+    """
+    if not isinstance(node.op, MaxAndArgmax) or fgraph is None:
+        return None
+    x_max, x_argmax = node.outputs
+    if fgraph.clients.get(x_argmax):
+        return None
+    new = Max(axis=list(node.op.axis))(node.inputs[0])
+    if new.type != x_max.type:
+        return None
+    copy_stack_trace(x_max, new)
+    return {x_max: new}
