@@ -178,15 +178,16 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
     lines.append(f"  char *{name}_cp0 = PyArray_BYTES({name}_acc);")
     indent = "  "
     last_reduced = (nd - 1) in axes
-    loop_dims = nd - 1 if last_reduced else nd
+    # Loops over every dimension but the last; the last one gets a loop of its own below.
+    loop_dims = nd - 1
     for d in range(loop_dims):
         lines.append(f"{indent}for (npy_intp i{d} = 0; i{d} < PyArray_DIM({x}, {d}); ++i{d}) {{")
         indent += "  "
         lines.append(f"{indent}char *{name}_xp{d + 1} = {name}_xp{d} + i{d} *"
                      f" PyArray_STRIDE({x}, {d});")
         lines.append(f"{indent}char *{name}_cp{d + 1} = {name}_cp{d} + i{d} * {name}_ast[{d}];")
+    d = nd - 1
     if last_reduced:
-        d = nd - 1
         lines += [
             f"{indent}npy_{acc} {name}_a = *(npy_{acc} *){name}_cp{d};",
             f"{indent}const npy_intp {name}_s = PyArray_STRIDE({x}, {d});",
@@ -202,16 +203,10 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
             f"{indent}}}",
             f"{indent}*(npy_{acc} *){name}_cp{d} = {name}_a;",
         ]
-        closing = loop_dims
     else:
         # The last dimension is kept: fold a whole row of x into a row of accumulators, a
         # loop the compiler vectorises when both are contiguous (no dependency between
         # iterations; the accumulator is a fresh array, never x).
-        indent = indent[:-2]
-        lines.pop()
-        lines.pop()
-        lines.pop()
-        d = nd - 1
         body = [f"npy_{acc} {name}_a = {name}_c[j];",
                 f"npy_{acc} {name}_v = (npy_{acc}){name}_r[j];", fold, f"{name}_c[j] = {name}_a;"]
         lines += [
@@ -233,8 +228,7 @@ def careduce_c_code(op, node, name: str, inputs: list[str], outputs: list[str],
             f"{indent}  }}",
             f"{indent}}}",
         ]
-        closing = loop_dims - 1
-    for _ in range(closing):
+    for _ in range(loop_dims):
         indent = indent[:-2]
         lines.append(f"{indent}}}")
     lines.append("}")
