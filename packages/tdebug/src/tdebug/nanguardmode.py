@@ -254,12 +254,7 @@ class _Guard:
 
             run = _c_guard.guarded_thunk(thunk, cell, check_output, float(self.limit),
                                          self.update_slot.get(var))
-            for name in ("lazy", "perform"):
-                if hasattr(thunk, name):
-                    setattr(run, name, getattr(thunk, name))
-            run.guarded = thunk
-            return run
-        if len(checks) == 1 and not thunk.lazy:
+        elif len(checks) == 1 and not thunk.lazy:
             (j, var, cell), = checks
             entry = self.update_slot.get(var)
             if entry is not None:

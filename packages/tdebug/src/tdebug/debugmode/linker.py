@@ -228,15 +228,11 @@ class DebugVM:
         if tracker is None:
             return [], {}, []
         records = tracker.replacements()
-        replaced_by = {r.old: r.new for r in records}
-        self._replaced_by = replaced_by
+        self._replaced_by = {r.old: r.new for r in records}
+        self._records_by_pair = {(r.old, r.new): r for r in records}
 
         def final(var):
-            seen = {var}
-            while var in replaced_by and replaced_by[var] not in seen:
-                var = replaced_by[var]
-                seen.add(var)
-            return var
+            return self._chain(var)[0]
 
         live = set(self.nodes)
         sources: dict[Apply, list] = {}
@@ -269,7 +265,6 @@ class DebugVM:
                                                      position.get(r.old.owner, -1)), r.order))
         for rec in checks:
             rec.stabilizing = _rewrite_name(rec.reason) in stabilizing
-        self._records_by_pair = {(r.old, r.new): r for r in records}
         self._live = set(self.fgraph.inputs)
         self._live.update(v for node in self.nodes for v in node.outputs)
         return thunks, xmap, checks
