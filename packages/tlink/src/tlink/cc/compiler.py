@@ -31,6 +31,7 @@ import tempfile
 import threading
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from tlink.errors import FallbackWarning, TlinkError
 
@@ -259,11 +260,16 @@ def compiler_info() -> CompilerInfo:
     """
     from tgraph import config
 
-    probe_key = (config.cxx, config.gcc__cxxflags, bool(config.cmodule__remove_gxx_opt))
+    probe_key = _probe_key(config)
     info = _probes.get(probe_key)
     if info is None:
         info = _probe_locked(config.compiledir, probe_key)
     return info
+
+
+def _probe_key(config: Any) -> tuple[str, str, bool]:
+    """What a probe depends on among the flags: the compiler and its options."""
+    return (config.cxx, config.gcc__cxxflags, bool(config.cmodule__remove_gxx_opt))
 
 
 def _probe_locked(compiledir: str, probe_key: tuple) -> CompilerInfo:
@@ -286,7 +292,7 @@ def prefetch_compiler_info() -> None:
 
     if not config.cxx.strip():
         return
-    probe_key = (config.cxx, config.gcc__cxxflags, bool(config.cmodule__remove_gxx_opt))
+    probe_key = _probe_key(config)
     if probe_key in _probes or _lock.locked():
         return
     compiledir = config.compiledir
@@ -338,9 +344,13 @@ def _probe_once(compiledir: str, cxx: str, cxxflags: str, remove_opt: bool) -> C
 
         make_private_dir(folder)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"ident": ident, "info": dataclasses.asdict(info)}, f)
-        os.replace(tmp, file)  # atomic: a reader sees the old file or the whole new one
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"ident": ident, "info": dataclasses.asdict(info)}, f)
+            os.replace(tmp, file)  # atomic: a reader sees the old file or the whole new one
+        except OSError:
+            os.unlink(tmp)  # a full disk, say: leave no partial file behind
+            raise
     except OSError:
         pass  # a read-only compiledir: probe again next time
     return info
